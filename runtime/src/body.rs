@@ -1,0 +1,221 @@
+//! Request and response bodies.
+//!
+//! Both are enums over the few shapes a body really takes, so the common cases
+//! (a hyper connection's body, a buffer, nothing) cost no allocation and no
+//! dynamic dispatch. Only streaming responses and bodies adapted from other
+//! stacks are boxed.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use http_body_util::combinators::UnsyncBoxBody;
+
+/// Error type of bodies whose source is not hyper's (`Boxed` and streams).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A request body.
+///
+/// # Examples
+///
+/// ```
+/// use mambo::Body;
+///
+/// let body = Body::from("hello");
+/// assert_eq!(http_body::Body::size_hint(&body).exact(), Some(5));
+/// ```
+#[derive(Debug, Default)]
+pub enum Body {
+    /// No body.
+    #[default]
+    Empty,
+    /// A body already in memory (tests, the in-process test client).
+    Full(Bytes),
+    /// The body of a request read from a hyper connection.
+    Incoming(hyper::body::Incoming),
+    /// Any other body, boxed (the `tower` adapter uses it).
+    Boxed(UnsyncBoxBodyDebug),
+}
+
+/// A boxed body with a `Debug` impl, for [`Body::Boxed`].
+pub struct UnsyncBoxBodyDebug(pub UnsyncBoxBody<Bytes, BoxError>);
+
+impl std::fmt::Debug for UnsyncBoxBodyDebug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UnsyncBoxBody")
+    }
+}
+
+impl Body {
+    /// Boxes any body whose errors convert into [`BoxError`].
+    pub fn boxed<B>(body: B) -> Self
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        use http_body_util::BodyExt;
+        Body::Boxed(UnsyncBoxBodyDebug(body.map_err(Into::into).boxed_unsync()))
+    }
+}
+
+impl From<hyper::body::Incoming> for Body {
+    fn from(body: hyper::body::Incoming) -> Self {
+        Body::Incoming(body)
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Self {
+        Body::Full(bytes)
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(text: &'static str) -> Self {
+        Body::Full(Bytes::from_static(text.as_bytes()))
+    }
+}
+
+impl From<String> for Body {
+    fn from(text: String) -> Self {
+        Body::Full(Bytes::from(text))
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Self {
+        Body::Full(Bytes::from(bytes))
+    }
+}
+
+impl HttpBody for Body {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.get_mut() {
+            Body::Empty => Poll::Ready(None),
+            this @ Body::Full(_) => {
+                let Body::Full(bytes) = std::mem::take(this) else { unreachable!() };
+                if bytes.is_empty() {
+                    Poll::Ready(None)
+                } else {
+                    Poll::Ready(Some(Ok(Frame::data(bytes))))
+                }
+            }
+            Body::Incoming(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
+            Body::Boxed(body) => Pin::new(&mut body.0).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Empty => true,
+            Body::Full(bytes) => bytes.is_empty(),
+            Body::Incoming(body) => body.is_end_stream(),
+            Body::Boxed(body) => body.0.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Empty => SizeHint::with_exact(0),
+            Body::Full(bytes) => SizeHint::with_exact(bytes.len() as u64),
+            Body::Incoming(body) => body.size_hint(),
+            Body::Boxed(body) => body.0.size_hint(),
+        }
+    }
+}
+
+/// A stream of body chunks, for [`ResponseBody::Stream`].
+pub type BoxStream = Pin<Box<dyn futures_core::Stream<Item = Result<Bytes, BoxError>> + Send>>;
+
+/// A response body.
+///
+/// Buffers (`Full`) are the common case and are handed to hyper without a
+/// copy; `Stream` boxes the stream once per response, for large bodies.
+#[derive(Default)]
+pub enum ResponseBody {
+    /// No body.
+    #[default]
+    Empty,
+    /// A body in one buffer.
+    Full(Bytes),
+    /// A body produced chunk by chunk.
+    Stream(BoxStream),
+}
+
+impl std::fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResponseBody::Empty => f.write_str("Empty"),
+            ResponseBody::Full(bytes) => f.debug_tuple("Full").field(bytes).finish(),
+            ResponseBody::Stream(_) => f.write_str("Stream(..)"),
+        }
+    }
+}
+
+impl ResponseBody {
+    /// The whole body, if it is in memory.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            ResponseBody::Empty => Some(&[]),
+            ResponseBody::Full(bytes) => Some(bytes),
+            ResponseBody::Stream(_) => None,
+        }
+    }
+}
+
+impl From<Bytes> for ResponseBody {
+    fn from(bytes: Bytes) -> Self {
+        ResponseBody::Full(bytes)
+    }
+}
+
+impl HttpBody for ResponseBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.get_mut() {
+            ResponseBody::Empty => Poll::Ready(None),
+            this @ ResponseBody::Full(_) => {
+                let ResponseBody::Full(bytes) = std::mem::take(this) else { unreachable!() };
+                if bytes.is_empty() {
+                    Poll::Ready(None)
+                } else {
+                    Poll::Ready(Some(Ok(Frame::data(bytes))))
+                }
+            }
+            ResponseBody::Stream(stream) => match stream.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(bytes))) => Poll::Ready(Some(Ok(Frame::data(bytes)))),
+                Poll::Ready(Some(Err(err))) => Poll::Ready(Some(Err(err))),
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ResponseBody::Empty => true,
+            ResponseBody::Full(bytes) => bytes.is_empty(),
+            ResponseBody::Stream(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ResponseBody::Empty => SizeHint::with_exact(0),
+            ResponseBody::Full(bytes) => SizeHint::with_exact(bytes.len() as u64),
+            ResponseBody::Stream(_) => SizeHint::default(),
+        }
+    }
+}

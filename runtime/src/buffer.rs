@@ -1,0 +1,87 @@
+//! Per-thread response buffers.
+//!
+//! Response bodies (JSON, error bodies) are serialized into a thread-local
+//! `BytesMut` and handed to hyper as `Bytes` with `split().freeze()`, which
+//! shares the allocation instead of copying. Once hyper has written and
+//! dropped that `Bytes`, `reserve` reclaims the same allocation, so in steady
+//! state a response body costs no allocation at all.
+
+use std::cell::RefCell;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+/// Capacity a thread's buffer starts with and grows back to.
+const INITIAL_CAPACITY: usize = 8 * 1024;
+
+thread_local! {
+    static BUFFER: RefCell<BytesMut> = RefCell::new(BytesMut::with_capacity(INITIAL_CAPACITY));
+}
+
+/// Runs `write` on this thread's pooled buffer and returns what it wrote as
+/// `Bytes`, sharing the buffer's allocation.
+///
+/// If `write` fails, whatever it wrote is discarded.
+///
+/// # Examples
+///
+/// ```
+/// use bytes::BufMut;
+///
+/// let bytes = mambo::buffer::write_pooled(|buf| {
+///     buf.put_slice(b"hello");
+///     Ok::<_, std::convert::Infallible>(())
+/// })
+/// .unwrap();
+/// assert_eq!(&bytes[..], b"hello");
+/// ```
+pub fn write_pooled<E>(write: impl FnOnce(&mut BytesMut) -> Result<(), E>) -> Result<Bytes, E> {
+    BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            // Reclaims the allocation when every `Bytes` split off it earlier
+            // has been dropped; allocates anew only when one is still alive.
+            buf.reserve(INITIAL_CAPACITY);
+            let result = write(&mut buf);
+            let written = buf.split();
+            result.map(|()| written.freeze())
+        }
+        // Re-entered from inside `write` (a Serialize impl that renders a
+        // response): fall back to a fresh buffer rather than panic.
+        Err(_) => {
+            let mut buf = BytesMut::new();
+            write(&mut buf).map(|()| buf.freeze())
+        }
+    })
+}
+
+/// Serializes `value` as JSON into the pooled buffer.
+///
+/// # Errors
+///
+/// Fails when `value`'s `Serialize` impl fails (a map with non-string keys, a
+/// custom impl that returns an error).
+pub fn json_pooled<T: serde::Serialize + ?Sized>(value: &T) -> Result<Bytes, serde_json::Error> {
+    write_pooled(|buf| serde_json::to_writer(buf.writer(), value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reuses_the_allocation_once_the_previous_body_is_dropped() {
+        let first = json_pooled(&"first").unwrap();
+        let first_ptr = first.as_ptr();
+        drop(first);
+        let second = json_pooled(&"second").unwrap();
+        assert_eq!(&second[..], b"\"second\"");
+        assert_eq!(second.as_ptr(), first_ptr, "the buffer was not reclaimed");
+    }
+
+    #[test]
+    fn a_live_body_is_never_overwritten() {
+        let first = json_pooled(&1).unwrap();
+        let second = json_pooled(&2).unwrap();
+        assert_eq!(&first[..], b"1");
+        assert_eq!(&second[..], b"2");
+    }
+}

@@ -1,0 +1,169 @@
+//! The per-request context that middleware and extractors read.
+//!
+//! A `RequestContext` lives on the stack of the router's dispatch future: it
+//! owns the request head, borrows the router state and knows which route
+//! matched. Building one allocates nothing.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use http::request::Parts;
+use http::{Extensions, HeaderMap, Method, Uri, Version};
+
+use crate::routing::RouteInfo;
+
+/// Default request body limit: 2 MiB, like axum's.
+pub const DEFAULT_BODY_LIMIT: u64 = 2 * 1024 * 1024;
+
+/// What the server knows about the connection a request came in on, plus the
+/// server-wide defaults that routes may override.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnInfo {
+    /// The peer's address; `None` in the in-process test client.
+    pub remote_addr: Option<SocketAddr>,
+    /// The local address the connection was accepted on.
+    pub local_addr: Option<SocketAddr>,
+    /// Whether the connection is TLS.
+    pub secure: bool,
+    /// Body limit for routes without `body_limit = ".."`.
+    pub default_body_limit: u64,
+    /// Handler deadline for routes without `timeout = ".."`; `None` for none.
+    pub default_timeout: Option<Duration>,
+}
+
+impl Default for ConnInfo {
+    fn default() -> Self {
+        ConnInfo {
+            remote_addr: None,
+            local_addr: None,
+            secure: false,
+            default_body_limit: DEFAULT_BODY_LIMIT,
+            default_timeout: None,
+        }
+    }
+}
+
+/// One request as middleware and extractors see it.
+///
+/// The body is not here: the dispatcher hands it to the one body extractor of
+/// the handler, if any. The method, URI and path parameters are read-only
+/// (the router already matched on them); headers and extensions may be changed
+/// by middleware.
+#[derive(Debug)]
+pub struct RequestContext<'a, S> {
+    parts: Parts,
+    state: &'a S,
+    conn: ConnInfo,
+    route: Option<&'static RouteInfo>,
+    params: &'a [(u32, u32)],
+}
+
+impl<'a, S> RequestContext<'a, S> {
+    /// Builds a context. The router does this; tests and adapters may too.
+    pub fn new(
+        parts: Parts,
+        state: &'a S,
+        conn: ConnInfo,
+        route: Option<&'static RouteInfo>,
+        params: &'a [(u32, u32)],
+    ) -> Self {
+        RequestContext { parts, state, conn, route, params }
+    }
+
+    /// The request method.
+    pub fn method(&self) -> &Method {
+        &self.parts.method
+    }
+
+    /// The request URI.
+    pub fn uri(&self) -> &Uri {
+        &self.parts.uri
+    }
+
+    /// The request path (no query).
+    pub fn path(&self) -> &str {
+        self.parts.uri.path()
+    }
+
+    /// The query string, without `?`.
+    pub fn query(&self) -> Option<&str> {
+        self.parts.uri.query()
+    }
+
+    /// The HTTP version.
+    pub fn version(&self) -> Version {
+        self.parts.version
+    }
+
+    /// The request headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.parts.headers
+    }
+
+    /// The request headers, for middleware that rewrites them.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.parts.headers
+    }
+
+    /// Request extensions.
+    pub fn extensions(&self) -> &Extensions {
+        &self.parts.extensions
+    }
+
+    /// Request extensions, for middleware that passes data to handlers.
+    /// The first insert allocates the extension map.
+    pub fn extensions_mut(&mut self) -> &mut Extensions {
+        &mut self.parts.extensions
+    }
+
+    /// The router state.
+    pub fn state(&self) -> &'a S {
+        self.state
+    }
+
+    /// The connection the request came in on.
+    pub fn conn(&self) -> &ConnInfo {
+        &self.conn
+    }
+
+    /// The matched route; `None` when no route matched (404, 405, redirects).
+    pub fn route(&self) -> Option<&'static RouteInfo> {
+        self.route
+    }
+
+    /// The raw (percent-encoded) value of the `index`-th path parameter.
+    pub fn raw_param(&self, index: usize) -> Option<&str> {
+        let &(start, end) = self.params.get(index)?;
+        self.path().get(start as usize..end as usize)
+    }
+
+    /// The raw (percent-encoded) value of the path parameter called `name`.
+    pub fn raw_param_named(&self, name: &str) -> Option<&str> {
+        let index = self.route?.params.iter().position(|p| *p == name)?;
+        self.raw_param(index)
+    }
+
+    /// Body limit in force for this request: the route's `body_limit`, or the
+    /// server default.
+    pub fn body_limit(&self) -> u64 {
+        self.route
+            .and_then(|route| route.body_limit)
+            .unwrap_or(self.conn.default_body_limit)
+    }
+
+    /// Handler deadline in force for this request: the route's `timeout`, or
+    /// the server default.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.route.and_then(|route| route.timeout).or(self.conn.default_timeout)
+    }
+
+    /// The request head, for extractors that need all of it.
+    pub fn parts(&self) -> &Parts {
+        &self.parts
+    }
+
+    /// Gives the request head back (adapters that leave Mambo's dispatch).
+    pub fn into_parts(self) -> Parts {
+        self.parts
+    }
+}

@@ -1,0 +1,214 @@
+//! Structured errors: one JSON shape, `{"code": 40401, "message": "..."}`,
+//! for the framework's own errors and the application's.
+
+use std::borrow::Cow;
+
+use http::header::CONTENT_TYPE;
+use http::StatusCode;
+
+use crate::body::ResponseBody;
+use crate::response::{APPLICATION_JSON, IntoResponse, Response};
+
+/// An error with a numeric code and a message, rendered as
+/// `{"code": …, "message": "…"}`.
+///
+/// Derive it with `#[derive(ApiError)]`, or implement it by hand:
+///
+/// ```
+/// use std::borrow::Cow;
+/// use mambo::{ApiError, StatusCode};
+///
+/// struct UserNotFound(u64);
+///
+/// impl ApiError for UserNotFound {
+///     fn code(&self) -> u32 { 40401 }
+///     fn message(&self) -> Cow<'_, str> { format!("user {} not found", self.0).into() }
+/// }
+///
+/// assert_eq!(UserNotFound(7).status(), StatusCode::NOT_FOUND);
+/// ```
+pub trait ApiError {
+    /// The error's code: the HTTP status, optionally followed by two digits
+    /// that tell errors with the same status apart (`40401`).
+    fn code(&self) -> u32;
+
+    /// A message for the client.
+    fn message(&self) -> Cow<'_, str>;
+
+    /// The HTTP status; by default derived from the code with
+    /// [`status_from_code`].
+    fn status(&self) -> StatusCode {
+        status_from_code(self.code())
+    }
+}
+
+/// Derives an HTTP status from an error code: a 3-digit code is the status
+/// itself, a 5-digit code's first three digits are (`40401` → 404). Anything
+/// else, or a status outside 400..=599, is 500.
+///
+/// # Examples
+///
+/// ```
+/// use mambo::{error::status_from_code, StatusCode};
+///
+/// assert_eq!(status_from_code(40401), StatusCode::NOT_FOUND);
+/// assert_eq!(status_from_code(503), StatusCode::SERVICE_UNAVAILABLE);
+/// assert_eq!(status_from_code(7), StatusCode::INTERNAL_SERVER_ERROR);
+/// ```
+pub const fn status_from_code(code: u32) -> StatusCode {
+    let status = match code {
+        100..=999 => code,
+        10_000..=99_999 => code / 100,
+        _ => 500,
+    };
+    if status < 400 || status > 599 {
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    match StatusCode::from_u16(status as u16) {
+        Ok(status) => status,
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Renders any [`ApiError`] as the JSON error response.
+pub fn render(error: &(impl ApiError + ?Sized)) -> Response {
+    render_parts(error.status(), error.code(), &error.message())
+}
+
+#[derive(serde::Serialize)]
+struct ErrorBody<'a> {
+    code: u32,
+    message: &'a str,
+}
+
+/// Renders the JSON error body for a status, code and message.
+pub fn render_parts(status: StatusCode, code: u32, message: &str) -> Response {
+    let body = crate::buffer::json_pooled(&ErrorBody { code, message })
+        .expect("serializing a u32 and a str cannot fail");
+    let mut response = Response::new(ResponseBody::Full(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, APPLICATION_JSON);
+    response
+}
+
+/// An error produced by the framework itself (404, 405, 400, 413, 415, 500,
+/// 503, 504), or built by hand from a status and a message.
+///
+/// # Examples
+///
+/// ```
+/// use mambo::{Error, StatusCode};
+///
+/// let err = Error::new(StatusCode::BAD_REQUEST, "missing `q`");
+/// assert_eq!(err.code(), 40000);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    status: StatusCode,
+    code: u32,
+    message: Cow<'static, str>,
+}
+
+impl Error {
+    /// An error with `status`, code `status * 100`, and `message`.
+    pub fn new(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Error { status, code: u32::from(status.as_u16()) * 100, message: message.into() }
+    }
+
+    /// An error with an explicit code.
+    pub fn with_code(status: StatusCode, code: u32, message: impl Into<Cow<'static, str>>) -> Self {
+        Error { status, code, message: message.into() }
+    }
+
+    /// The error code.
+    pub fn code(&self) -> u32 {
+        self.code
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// 404: no route matches the path.
+    pub fn not_found() -> Self {
+        Error::new(StatusCode::NOT_FOUND, "no route matches this path")
+    }
+
+    /// 405: a route matches the path but not the method.
+    pub fn method_not_allowed() -> Self {
+        Error::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed for this path")
+    }
+
+    /// 500: a handler or middleware panicked.
+    pub fn internal() -> Self {
+        Error::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.status, self.code, self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl ApiError for Error {
+    fn code(&self) -> u32 {
+        self.code
+    }
+
+    fn message(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.message)
+    }
+
+    fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        render(&self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_from_code_table() {
+        let rows = [
+            (40401, 404),
+            (404, 404),
+            (50301, 503),
+            (400, 400),
+            (599, 599),
+            (200, 500),
+            (20001, 500),
+            (0, 500),
+            (1_000_000, 500),
+        ];
+        for (code, status) in rows {
+            assert_eq!(status_from_code(code).as_u16(), status, "code {code}");
+        }
+    }
+
+    #[test]
+    fn renders_the_json_shape() {
+        let response = Error::not_found().into_response();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
+        assert_eq!(
+            response.body().as_bytes().unwrap(),
+            br#"{"code":40400,"message":"no route matches this path"}"#
+        );
+    }
+}

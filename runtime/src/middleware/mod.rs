@@ -1,0 +1,75 @@
+//! Static middleware: `before` each request, `after` each response.
+//!
+//! `router!` knows every middleware type of a router, so the calls are direct
+//! and unrolled in the generated dispatch: the `before` of each middleware in
+//! order (any may answer early), the handler, then the `after` of each
+//! middleware whose `before` let the request through, in reverse order.
+//! Nothing is boxed and nothing is looked up at run time.
+
+use std::future::Future;
+
+use crate::context::RequestContext;
+use crate::response::Response;
+
+/// What `before` decided.
+#[derive(Debug)]
+pub enum Flow {
+    /// Go on to the next middleware, then the handler.
+    Continue,
+    /// Answer now with this response; the handler does not run.
+    Respond(Response),
+}
+
+/// A middleware.
+///
+/// `Local` is per-request scratch space owned by the dispatcher for this
+/// middleware alone (a start time, a request id): it lives on the dispatch
+/// future's stack, so it costs no allocation. Use `()` when there is none.
+///
+/// # Examples
+///
+/// ```
+/// use mambo::middleware::{Flow, Middleware};
+/// use mambo::{Error, RequestContext, Response, StatusCode, IntoResponse};
+///
+/// /// Answers 401 unless the request carries `authorization`.
+/// #[derive(Default)]
+/// struct RequireAuth;
+///
+/// impl<S: Sync> Middleware<S> for RequireAuth {
+///     type Local = ();
+///
+///     async fn before(&self, cx: &mut RequestContext<'_, S>, _: &mut ()) -> Flow {
+///         if cx.headers().contains_key("authorization") {
+///             Flow::Continue
+///         } else {
+///             Flow::Respond(Error::new(StatusCode::UNAUTHORIZED, "sign in first").into_response())
+///         }
+///     }
+/// }
+/// ```
+pub trait Middleware<S>: Send + Sync + 'static {
+    /// Per-request state shared by this middleware's `before` and `after`.
+    type Local: Default + Send;
+
+    /// Runs before the handler; may answer early.
+    fn before(
+        &self,
+        cx: &mut RequestContext<'_, S>,
+        local: &mut Self::Local,
+    ) -> impl Future<Output = Flow> + Send {
+        let _ = (cx, local);
+        async { Flow::Continue }
+    }
+
+    /// Runs after the handler (or a later middleware) produced the response.
+    fn after(
+        &self,
+        cx: &RequestContext<'_, S>,
+        local: &mut Self::Local,
+        response: &mut Response,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (cx, local, response);
+        async {}
+    }
+}

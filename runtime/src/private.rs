@@ -1,0 +1,203 @@
+//! Items the generated code calls. Not public API: names and signatures may
+//! change in any release.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::task::Poll;
+
+use http::header::{ALLOW, HeaderValue, LOCATION};
+use http::{Method, StatusCode};
+
+pub use crate::body::Body;
+pub use crate::context::{ConnInfo, RequestContext};
+pub use crate::extract::{FromParam, FromRequest, FromRequestParts};
+pub use crate::middleware::{Flow, Middleware};
+pub use crate::response::{IntoResponse, Response};
+pub use crate::routing::{
+    Lookup, ParamRanges, Params, RouteInfo, TrailingSlash, segment_str, split_segment,
+};
+pub use crate::service::{Request, Router};
+pub use http::Method as HttpMethod;
+pub use mambo_macros::__router_impl as router_impl;
+pub use mambo_macros::__stash_chunk as stash_chunk;
+
+use crate::error::Error;
+use crate::extract::{PathParamRejection, decode_param};
+
+/// Converts a found route's parameters into ranges of the path.
+#[inline(always)]
+pub fn param_ranges<const N: usize>(params: &Params<'_, N>, path: &str) -> ParamRanges<N> {
+    params.ranges(path)
+}
+
+/// No parameters (the route was not found).
+#[inline(always)]
+pub fn no_params<const N: usize>() -> ParamRanges<N> {
+    ParamRanges::empty()
+}
+
+/// Percent-decodes the `index`-th path parameter.
+#[inline]
+pub fn decode<'c, S>(
+    cx: &'c RequestContext<'_, S>,
+    index: usize,
+    name: &'static str,
+) -> Result<Cow<'c, str>, Response> {
+    let raw = cx.raw_param(index).unwrap_or_default();
+    decode_param(raw)
+        .map_err(|err| PathParamRejection { name, expected: err.expected().to_owned().into() }.into_response())
+}
+
+/// Parses a decoded path parameter into the handler argument's type.
+#[inline]
+pub fn parse<'a, T: FromParam<'a>>(value: &'a str, name: &'static str) -> Result<T, Response> {
+    T::from_param(value).map_err(|err| {
+        PathParamRejection { name, expected: Cow::Owned(err.expected().to_owned()) }.into_response()
+    })
+}
+
+/// Runs a head extractor.
+#[inline]
+pub async fn extract_parts<S, T: FromRequestParts<S>>(cx: &RequestContext<'_, S>) -> Result<T, Response> {
+    T::from_request_parts(cx).await.map_err(IntoResponse::into_response)
+}
+
+/// Runs the last extractor, which may consume the body.
+#[inline]
+pub async fn extract_body<S, M, T: FromRequest<S, M>>(
+    cx: &RequestContext<'_, S>,
+    body: Body,
+) -> Result<T, Response> {
+    T::from_request(cx, body).await.map_err(IntoResponse::into_response)
+}
+
+/// Turns a handler's return value into a response.
+#[inline(always)]
+pub fn respond<T: IntoResponse>(value: T) -> Response {
+    value.into_response()
+}
+
+/// Runs a route's handler future under its deadline, turning a panic into a
+/// 500 and an expired deadline into a 504.
+pub async fn guard<F>(route: &'static RouteInfo, timeout: Option<std::time::Duration>, handler: F) -> Response
+where
+    F: Future<Output = Response>,
+{
+    let caught = catch_unwind(handler);
+    let outcome = match timeout {
+        Some(deadline) => match tokio::time::timeout(deadline, caught).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                tracing::warn!(route = route.pattern, ?deadline, "handler timed out");
+                return Error::new(StatusCode::GATEWAY_TIMEOUT, "the handler did not answer in time")
+                    .into_response();
+            }
+        },
+        None => caught.await,
+    };
+    match outcome {
+        Ok(response) => response,
+        Err(panic) => {
+            let message = panic_message(&*panic);
+            tracing::error!(route = route.pattern, panic = message, "handler panicked");
+            Error::internal().into_response()
+        }
+    }
+}
+
+/// Polls `future`, catching a panic in any poll.
+pub async fn catch_unwind<F: Future>(future: F) -> Result<F::Output, Box<dyn std::any::Any + Send>> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(move |cx| {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    })
+    .await
+}
+
+/// The text of a panic payload.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(s) = panic.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s
+    } else {
+        "non-string panic payload"
+    }
+}
+
+/// Answers a request no route took: 404, 405 + `Allow`, 204 + `Allow` for
+/// `OPTIONS`, or a 308 trailing-slash redirect.
+pub fn miss<const N: usize>(lookup: &Lookup<'_, N>, method: &Method, uri: &http::Uri) -> Response {
+    match *lookup {
+        Lookup::MethodNotAllowed { allow } => {
+            let mut response = if method == Method::OPTIONS {
+                StatusCode::NO_CONTENT.into_response()
+            } else {
+                Error::method_not_allowed().into_response()
+            };
+            response.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
+            response
+        }
+        Lookup::Redirect(direction) => redirect_trailing_slash(direction, uri),
+        Lookup::NotFound | Lookup::Found { .. } => Error::not_found().into_response(),
+    }
+}
+
+fn redirect_trailing_slash(direction: TrailingSlash, uri: &http::Uri) -> Response {
+    let path = uri.path();
+    let mut location = String::with_capacity(path.len() + 1 + uri.query().map_or(0, |q| q.len() + 1));
+    match direction {
+        TrailingSlash::Add => {
+            location.push_str(path);
+            location.push('/');
+        }
+        TrailingSlash::Remove => location.push_str(&path[..path.len() - 1]),
+    }
+    if let Some(query) = uri.query() {
+        location.push('?');
+        location.push_str(query);
+    }
+    let mut response = StatusCode::PERMANENT_REDIRECT.into_response();
+    match HeaderValue::try_from(location) {
+        Ok(value) => {
+            response.headers_mut().insert(LOCATION, value);
+            response
+        }
+        Err(_) => Error::not_found().into_response(),
+    }
+}
+
+/// Finishes a response: drops the body of an answer to `HEAD`.
+#[inline(always)]
+pub fn finish(is_head: bool, mut response: Response) -> Response {
+    if is_head {
+        *response.body_mut() = crate::body::ResponseBody::Empty;
+    }
+    response
+}
+
+/// Whether a trailing-slash alternative exists: calls `matches` on `path`
+/// with one `/` added or removed.
+///
+/// Adding a slash needs a copy of the path; it is made on the stack for paths
+/// up to 1 KiB, and on the heap past that (only on this miss path).
+pub fn trailing_slash_alternative(path: &str, matches: impl Fn(&str) -> bool) -> Option<TrailingSlash> {
+    if path.len() > 1 && path.ends_with('/') {
+        return matches(&path[..path.len() - 1]).then_some(TrailingSlash::Remove);
+    }
+    let mut stack = [0u8; 1024];
+    let with_slash = if path.len() < stack.len() {
+        stack[..path.len()].copy_from_slice(path.as_bytes());
+        stack[path.len()] = b'/';
+        // SAFETY: a `str` followed by the ASCII byte `/` is valid UTF-8.
+        Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(&stack[..=path.len()]) })
+    } else {
+        Cow::Owned(format!("{path}/"))
+    };
+    matches(&with_slash).then_some(TrailingSlash::Add)
+}

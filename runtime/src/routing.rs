@@ -1,0 +1,238 @@
+//! Types produced by the generated router: route metadata, lookup answers and
+//! path parameters.
+//!
+//! The `router!` macro emits a `lookup` function per router that walks the
+//! request path with a `match` tree. Everything here is plain data: no heap,
+//! no trait objects.
+
+use std::time::Duration;
+
+/// Static description of one route, as declared with `#[route]`.
+///
+/// Every router has `ROUTES: &'static [RouteInfo]`, in the order the routes are
+/// listed in `router!` (scopes flattened depth-first).
+///
+/// # Examples
+///
+/// ```
+/// use mambo::RouteInfo;
+///
+/// const INFO: RouteInfo = RouteInfo {
+///     index: 0,
+///     methods: &["GET"],
+///     pattern: "/users/:id",
+///     handler: "users::get_user",
+///     params: &["id"],
+///     body_limit: None,
+///     timeout: None,
+/// };
+/// assert_eq!(INFO.pattern, "/users/:id");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteInfo {
+    /// Position of the route in `ROUTES`; the `route` of [`Lookup::Found`].
+    pub index: usize,
+    /// Methods the route answers, upper case, as written (`"GET"`, `"PURGE"`).
+    pub methods: &'static [&'static str],
+    /// Full pattern, scope prefixes included (`"/admin/users/:id"`).
+    pub pattern: &'static str,
+    /// The handler path as written in `router!` (`"users::get_user"`).
+    pub handler: &'static str,
+    /// Names of the path parameters, in path order.
+    pub params: &'static [&'static str],
+    /// Request body limit in bytes (`body_limit = "64KiB"`), if the route sets one.
+    pub body_limit: Option<u64>,
+    /// Handler deadline (`timeout = "2s"`), if the route sets one.
+    pub timeout: Option<Duration>,
+}
+
+/// Which way a trailing-slash redirect goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrailingSlash {
+    /// The route exists with one more `/` at the end.
+    Add,
+    /// The route exists without the final `/`.
+    Remove,
+}
+
+/// The answer of a generated router's `lookup` for one method and path.
+///
+/// `N` is the largest number of path parameters of any route of the router,
+/// so the parameters live inline and a lookup never allocates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup<'p, const N: usize> {
+    /// A route matched the path and the method.
+    Found {
+        /// Index of the route in the router's `ROUTES`.
+        route: usize,
+        /// The route's path parameters, raw (still percent-encoded) slices of the path.
+        params: Params<'p, N>,
+    },
+    /// Some route matches the path, none the method. `allow` is the value of
+    /// the `Allow` header, computed at compile time (`"GET, HEAD, OPTIONS"`).
+    MethodNotAllowed {
+        /// Value of the `Allow` header.
+        allow: &'static str,
+    },
+    /// No route matches, but one would with the trailing slash added or
+    /// removed; only when the router is built with `trailing_slash: redirect`.
+    Redirect(TrailingSlash),
+    /// No route matches the path.
+    NotFound,
+}
+
+/// Path parameters of a matched route: names from the pattern, values borrowed
+/// from the request path.
+///
+/// Values are raw: `%2F` stays `%2F` here, and is decoded when a handler
+/// argument is extracted (so a decoded `/` never splits a segment).
+///
+/// # Examples
+///
+/// ```
+/// use mambo::Params;
+///
+/// let params = Params::new(&["owner", "repo"], ["rust-lang", "rust"]);
+/// assert_eq!(params.get("repo"), Some("rust"));
+/// assert_eq!(params.iter().count(), 2);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Params<'p, const N: usize> {
+    names: &'static [&'static str],
+    values: [&'p str; N],
+}
+
+impl<'p, const N: usize> Params<'p, N> {
+    /// Builds a parameter list; `names.len()` values of `values` are used.
+    ///
+    /// # Panics
+    ///
+    /// Panics if there are more names than values.
+    pub const fn new(names: &'static [&'static str], values: [&'p str; N]) -> Self {
+        assert!(names.len() <= N, "more parameter names than values");
+        Params { names, values }
+    }
+
+    /// Number of parameters of the matched route.
+    pub const fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether the matched route has no parameters.
+    pub const fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The raw value of the parameter called `name`.
+    pub fn get(&self, name: &str) -> Option<&'p str> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// The raw value of the `index`-th parameter, in path order.
+    pub fn get_index(&self, index: usize) -> Option<&'p str> {
+        (index < self.names.len()).then(|| self.values[index])
+    }
+
+    /// `(name, raw value)` pairs in path order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &'p str)> + '_ {
+        self.names.iter().copied().zip(self.values.iter().copied())
+    }
+
+    /// Byte ranges of the values within `path`, the string they were matched
+    /// from; lets the dispatcher keep parameters without borrowing the request.
+    ///
+    /// # Panics
+    ///
+    /// May panic, or give meaningless ranges, if the values do not point into `path`.
+    pub fn ranges(&self, path: &str) -> ParamRanges<N> {
+        let base = path.as_ptr() as usize;
+        let mut ranges = [(0u32, 0u32); N];
+        for (slot, value) in ranges.iter_mut().zip(&self.values[..self.names.len()]) {
+            let start = value.as_ptr() as usize - base;
+            *slot = (start as u32, (start + value.len()) as u32);
+        }
+        ParamRanges { ranges, len: self.names.len() as u8 }
+    }
+}
+
+/// Parameter positions within the request path, kept by the dispatcher while
+/// the request itself is lent to middleware and extractors.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamRanges<const N: usize> {
+    ranges: [(u32, u32); N],
+    len: u8,
+}
+
+impl<const N: usize> ParamRanges<N> {
+    /// No parameters.
+    pub const fn empty() -> Self {
+        ParamRanges { ranges: [(0, 0); N], len: 0 }
+    }
+
+    /// The `(start, end)` byte ranges, in path order.
+    pub fn as_slice(&self) -> &[(u32, u32)] {
+        &self.ranges[..self.len as usize]
+    }
+}
+
+/// Splits the next segment off a path: `("users", Some("1/posts"))` for
+/// `"users/1/posts"`, `("users", None)` for `"users"`.
+///
+/// Generated lookups call this at every level; it is a plain byte scan because
+/// `str::split` costs more than the whole match tree.
+#[inline(always)]
+pub fn split_segment(rest: &[u8]) -> (&[u8], Option<&[u8]>) {
+    let mut i = 0;
+    while i < rest.len() {
+        if rest[i] == b'/' {
+            return (&rest[..i], Some(&rest[i + 1..]));
+        }
+        i += 1;
+    }
+    (rest, None)
+}
+
+/// Turns a byte slice of the request path back into `&str`.
+///
+/// # Safety
+///
+/// `bytes` must be a sub-slice of a `str` that starts and ends on `/`
+/// boundaries or at the ends of that `str`; `/` is ASCII, so such slices are
+/// valid UTF-8.
+#[inline(always)]
+pub unsafe fn segment_str(bytes: &[u8]) -> &str {
+    // SAFETY: see the function's contract; the generated code only passes
+    // slices cut at `/` bytes out of a `&str`.
+    unsafe { std::str::from_utf8_unchecked(bytes) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_segment_cuts_at_first_slash() {
+        assert_eq!(split_segment(b"a/b/c"), (&b"a"[..], Some(&b"b/c"[..])));
+        assert_eq!(split_segment(b"a"), (&b"a"[..], None));
+        assert_eq!(split_segment(b""), (&b""[..], None));
+        assert_eq!(split_segment(b"/"), (&b""[..], Some(&b""[..])));
+        assert_eq!(split_segment(b"a/"), (&b"a"[..], Some(&b""[..])));
+    }
+
+    #[test]
+    fn params_ranges_point_into_the_path() {
+        let path = "/repos/rust-lang/rust/events";
+        let params = Params::new(&["owner", "repo"], [&path[7..16], &path[17..21]]);
+        let ranges = params.ranges(path);
+        assert_eq!(ranges.as_slice(), &[(7, 16), (17, 21)]);
+    }
+
+    #[test]
+    fn params_get_by_name_and_index() {
+        let params = Params::new(&["a"], ["x", ""]);
+        assert_eq!(params.get("a"), Some("x"));
+        assert_eq!(params.get("b"), None);
+        assert_eq!(params.get_index(1), None);
+        assert_eq!(params.len(), 1);
+    }
+}

@@ -1,0 +1,34 @@
+//! The contract between a generated router and whatever serves it (the
+//! server, the test client, the tower adapter).
+
+use std::future::Future;
+
+use crate::body::Body;
+use crate::context::ConnInfo;
+use crate::response::Response;
+use crate::routing::RouteInfo;
+
+/// A request as Mambo handles it.
+pub type Request = http::Request<Body>;
+
+/// A complete application: what `router!` generates.
+///
+/// `handle` returns one concrete future type for the whole router: serving a
+/// request boxes nothing.
+pub trait Router: Send + Sync + 'static {
+    /// Every route of the router.
+    fn routes(&self) -> &'static [RouteInfo];
+
+    /// Answers one request.
+    fn handle(&self, request: Request, conn: ConnInfo) -> impl Future<Output = Response> + Send + '_;
+}
+
+impl<R: Router> Router for std::sync::Arc<R> {
+    fn routes(&self) -> &'static [RouteInfo] {
+        (**self).routes()
+    }
+
+    fn handle(&self, request: Request, conn: ConnInfo) -> impl Future<Output = Response> + Send + '_ {
+        (**self).handle(request, conn)
+    }
+}
