@@ -1,28 +1,45 @@
-//! Procedural macros of Mambo. Use them through the `mambo` crate.
+//! Procedural macros of Mambo: `#[route]`, `router!` and
+//! `#[derive(ApiError)]`. Use them through the `mambo` crate, which
+//! documents them.
+//!
+//! Each macro is staged: parse the tokens, build a model, check it (one
+//! function per rule), then generate code from the model alone.
+
+mod method;
+mod options;
+mod pattern;
+mod payload;
+mod route;
+mod router;
+
 use proc_macro::TokenStream;
 
-/// Declares a route handler.
+/// Declares a route handler: `#[route(GET "/users/:id")]`.
+///
+/// See the `mambo` crate for the full syntax.
 #[proc_macro_attribute]
-pub fn route(_attr: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
+    route::expand(attr.into(), item.into()).into()
 }
 
-/// Builds a router.
+/// Builds a router from `#[route]` handlers.
+///
+/// See the `mambo` crate for the full syntax.
 #[proc_macro]
-pub fn router(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
-}
-
-#[doc(hidden)]
-#[proc_macro]
-pub fn __router_impl(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn router(input: TokenStream) -> TokenStream {
+    router::expand(input.into()).into()
 }
 
 #[doc(hidden)]
 #[proc_macro]
-pub fn __stash_chunk(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn __router_impl(input: TokenStream) -> TokenStream {
+    router::finish(input.into()).into()
+}
+
+#[doc(hidden)]
+#[proc_macro]
+pub fn __stash_chunk(input: TokenStream) -> TokenStream {
+    router::stash(input.into()).into()
 }
 
 /// Derives `mambo::ApiError`.

@@ -178,32 +178,21 @@ impl<const N: usize> ParamRanges<N> {
 /// Splits the next segment off a path: `("users", Some("1/posts"))` for
 /// `"users/1/posts"`, `("users", None)` for `"users"`.
 ///
-/// Generated lookups call this at every level; it is a plain byte scan because
-/// `str::split` costs more than the whole match tree.
+/// Generated lookups call this at every level; it is a plain byte scan
+/// because `str::split` costs more than the whole match tree.
 #[inline(always)]
-pub fn split_segment(rest: &[u8]) -> (&[u8], Option<&[u8]>) {
+pub fn split_segment(rest: &str) -> (&str, Option<&str>) {
+    let bytes = rest.as_bytes();
     let mut i = 0;
-    while i < rest.len() {
-        if rest[i] == b'/' {
-            return (&rest[..i], Some(&rest[i + 1..]));
+    while i < bytes.len() {
+        if bytes[i] == b'/' {
+            // SAFETY: `i` indexes an ASCII `/`, so both `..i` and `i + 1..`
+            // fall on char boundaries of `rest`.
+            return unsafe { (rest.get_unchecked(..i), Some(rest.get_unchecked(i + 1..))) };
         }
         i += 1;
     }
     (rest, None)
-}
-
-/// Turns a byte slice of the request path back into `&str`.
-///
-/// # Safety
-///
-/// `bytes` must be a sub-slice of a `str` that starts and ends on `/`
-/// boundaries or at the ends of that `str`; `/` is ASCII, so such slices are
-/// valid UTF-8.
-#[inline(always)]
-pub unsafe fn segment_str(bytes: &[u8]) -> &str {
-    // SAFETY: see the function's contract; the generated code only passes
-    // slices cut at `/` bytes out of a `&str`.
-    unsafe { std::str::from_utf8_unchecked(bytes) }
 }
 
 #[cfg(test)]
@@ -212,11 +201,12 @@ mod tests {
 
     #[test]
     fn split_segment_cuts_at_first_slash() {
-        assert_eq!(split_segment(b"a/b/c"), (&b"a"[..], Some(&b"b/c"[..])));
-        assert_eq!(split_segment(b"a"), (&b"a"[..], None));
-        assert_eq!(split_segment(b""), (&b""[..], None));
-        assert_eq!(split_segment(b"/"), (&b""[..], Some(&b""[..])));
-        assert_eq!(split_segment(b"a/"), (&b"a"[..], Some(&b""[..])));
+        assert_eq!(split_segment("a/b/c"), ("a", Some("b/c")));
+        assert_eq!(split_segment("a"), ("a", None));
+        assert_eq!(split_segment(""), ("", None));
+        assert_eq!(split_segment("/"), ("", Some("")));
+        assert_eq!(split_segment("a/"), ("a", Some("")));
+        assert_eq!(split_segment("é/ü"), ("é", Some("ü")));
     }
 
     #[test]

@@ -1,0 +1,44 @@
+//! The hidden `macro_rules!` that carries one route to `router!`.
+//!
+//! `router!` calls the carrier through the handler's own path
+//! (`users::get_user!`, which the `use` below makes possible), passing the
+//! list of macros still to call and the payloads gathered so far; the
+//! carrier appends its payload and calls the next one.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::{ItemFn, Visibility};
+
+use crate::payload::Payload;
+
+/// A short, stable hash, so that two handlers of the same name in nested
+/// modules get carriers of different names (a macro-expanded `macro_rules!`
+/// may not shadow another in textual scope).
+fn fingerprint(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193))
+}
+
+/// Emits the carrier and its re-export under the handler's name.
+pub fn emit(function: &ItemFn, payload: &Payload) -> TokenStream {
+    let name = &function.sig.ident;
+    let methods: Vec<String> = payload.methods.iter().map(ToString::to_string).collect();
+    let key = format!("{} {} {}", name, methods.join("|"), payload.path.value());
+    let carrier = format_ident!("__mambo_route_{}_{:08x}", name, fingerprint(&key));
+    // A `macro_rules!` can be re-exported at most crate-wide.
+    let vis = match &function.vis {
+        Visibility::Public(_) => quote!(pub(crate)),
+        other => quote!(#other),
+    };
+    quote! {
+        #[doc(hidden)]
+        #[allow(unused_macros)]
+        macro_rules! #carrier {
+            ( [ [ $($next:tt)* ] $( [ $($rest:tt)* ] )* ] [ $($acc:tt)* ] ) => {
+                $($next)* ! { [ $( [ $($rest)* ] )* ] [ $($acc)* #payload ] }
+            };
+        }
+        #[doc(hidden)]
+        #[allow(unused_imports)]
+        #vis use #carrier as #name;
+    }
+}

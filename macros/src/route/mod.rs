@@ -1,0 +1,41 @@
+//! `#[route(GET "/users/:id")]`: parse the attribute and the handler, check
+//! what can be checked on one route alone, and emit the handler unchanged
+//! beside a hidden macro that carries the route to `router!`.
+
+mod attr;
+mod carrier;
+mod handler;
+
+use proc_macro2::TokenStream;
+
+/// Expands `#[route(attr)] item`.
+pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Vec::new();
+    let attr = match syn::parse2::<attr::RouteAttr>(attr) {
+        Ok(attr) => Some(attr),
+        Err(err) => {
+            errors.push(err);
+            None
+        }
+    };
+    let function = match syn::parse2::<syn::ItemFn>(item.clone()) {
+        Ok(function) => function,
+        Err(_) => {
+            let err = syn::Error::new_spanned(
+                &item,
+                "`#[route]` goes on a handler function: `#[route(GET \"/path\")] async fn handler() -> impl IntoResponse`",
+            );
+            let err = err.into_compile_error();
+            return quote::quote!(#err #item);
+        }
+    };
+    let handler = handler::check(&function, &mut errors);
+    let payload = attr.map(|attr| attr.into_payload(&handler, errors.is_empty()));
+    let carrier = payload.map(|payload| carrier::emit(&function, &payload));
+    let errors = errors.into_iter().map(syn::Error::into_compile_error);
+    quote::quote! {
+        #(#errors)*
+        #function
+        #carrier
+    }
+}

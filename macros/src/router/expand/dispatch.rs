@@ -1,0 +1,185 @@
+//! The generated `Router::handle`: lookup, the router's middleware, then one
+//! `match` over the route id calling each route's function, which runs the
+//! scope middleware, extracts the handler's arguments and calls it.
+
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::Type;
+use syn::spanned::Spanned;
+
+use crate::router::model::{Middleware, Route, Router, unraw};
+use crate::router::tree::path_text;
+
+/// Emits the route functions (items of `impl Api`) and the `Router` impl.
+pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
+    let name = &router.def.name;
+    let state = &router.state;
+    let arms = router.routes.iter().map(|route| {
+        let index = Literal::usize_unsuffixed(route.index);
+        let function = route_fn_name(route);
+        let comment = format!("{} → {}", route.describe(), path_text(&route.handler));
+        quote! {
+            #[doc = #comment]
+            Ok(#index) => self.#function(cx, body).await,
+        }
+    });
+    let global: Vec<&Middleware> = router.middleware[..router.global].iter().collect();
+    let inner = quote! {
+        match target {
+            #(#arms)*
+            Ok(_) => unreachable!("lookup returned a route this router does not have"),
+            Err(response) => response,
+        }
+    };
+    let body = wrap_middleware(&global, state, inner);
+    let router_impl = quote! {
+        impl ::mambo::Router for #name {
+            fn routes(&self) -> &'static [::mambo::RouteInfo] {
+                Self::ROUTES
+            }
+
+            #[allow(unused_doc_comments)]
+            fn handle(
+                &self,
+                request: ::mambo::Request,
+                conn: ::mambo::ConnInfo,
+            ) -> impl ::core::future::Future<Output = ::mambo::Response> + Send + '_ {
+                async move {
+                    let (parts, body) = request.into_parts();
+                    let is_head = parts.method == ::mambo::Method::HEAD;
+                    let (target, ranges) = match &self.lookup(&parts.method, parts.uri.path()) {
+                        ::mambo::Lookup::Found { route, params } => {
+                            (Ok(*route), ::mambo::__private::param_ranges(params, parts.uri.path()))
+                        }
+                        miss => (
+                            Err(::mambo::__private::miss(miss, &parts.method, &parts.uri)),
+                            ::mambo::__private::no_params(),
+                        ),
+                    };
+                    let route = target.as_ref().ok().map(|&route| &Self::ROUTES[route]);
+                    let mut cx = ::mambo::RequestContext::new(parts, &self.state, conn, route, ranges.as_slice());
+                    let cx = &mut cx;
+                    let response = #body;
+                    ::mambo::__private::finish(is_head, response)
+                }
+            }
+        }
+    };
+    let route_fns = router.routes.iter().map(|route| route_fn(router, route));
+    (quote!(#(#route_fns)*), router_impl)
+}
+
+fn route_fn_name(route: &Route) -> syn::Ident {
+    format_ident!("__mambo_route_{}", route.index)
+}
+
+/// `before` of each middleware in order, `inner`, then `after` in reverse;
+/// a `before` that answers skips everything inside it.
+fn wrap_middleware(middleware: &[&Middleware], state: &Type, inner: TokenStream) -> TokenStream {
+    let Some((first, rest)) = middleware.split_first() else { return inner };
+    let inner = wrap_middleware(rest, state, inner);
+    let ty = &first.def.ty;
+    let field = &first.field;
+    let local = format_ident!("{}_local", field);
+    let trait_path = quote_spanned!(ty.span()=> <#ty as ::mambo::middleware::Middleware<#state>>);
+    quote! {{
+        let mut #local: #trait_path::Local = ::core::default::Default::default();
+        match #trait_path::before(&self.#field, &mut *cx, &mut #local).await {
+            ::mambo::middleware::Flow::Respond(response) => response,
+            ::mambo::middleware::Flow::Continue => {
+                let mut response = #inner;
+                #trait_path::after(&self.#field, &*cx, &mut #local, &mut response).await;
+                response
+            }
+        }
+    }}
+}
+
+fn route_fn(router: &Router, route: &Route) -> TokenStream {
+    let state = &router.state;
+    let name = route_fn_name(route);
+    let index = Literal::usize_unsuffixed(route.index);
+    let handler = &route.handler;
+    let params: Vec<&str> = route.pattern.param_names().collect();
+    let args = &route.payload.args;
+    let last_extractor = args
+        .iter()
+        .rposition(|arg| arg.name.as_ref().is_none_or(|name| !params.contains(&unraw(name).as_str())));
+    let mut extraction = Vec::new();
+    let mut call_args = Vec::new();
+    let mut uses_body = false;
+    for (position, arg) in args.iter().enumerate() {
+        let var = format_ident!("arg_{}", position);
+        let span = Span::call_site().located_at(arg.ty.span());
+        let param = arg.name.as_ref().and_then(|name| {
+            let name = unraw(name);
+            params.iter().position(|p| *p == name).map(|slot| (name, slot))
+        });
+        extraction.push(match param {
+            Some((param_name, slot)) => {
+                let raw = format_ident!("raw_{}", position);
+                let slot = Literal::usize_unsuffixed(slot);
+                quote_spanned! {span=>
+                    let #raw = match ::mambo::__private::decode(cx, #slot, #param_name) {
+                        Ok(value) => value,
+                        Err(rejection) => return rejection,
+                    };
+                    let #var = match ::mambo::__private::parse(&#raw, #param_name) {
+                        Ok(value) => value,
+                        Err(rejection) => return rejection,
+                    };
+                }
+            }
+            None if Some(position) == last_extractor => {
+                uses_body = true;
+                quote_spanned! {span=>
+                    let #var = match ::mambo::__private::extract_body::<#state, _, _>(cx, body).await {
+                        Ok(value) => value,
+                        Err(rejection) => return rejection,
+                    };
+                }
+            }
+            None => quote_spanned! {span=>
+                let #var = match ::mambo::__private::extract_parts::<#state, _>(cx).await {
+                    Ok(value) => value,
+                    Err(rejection) => return rejection,
+                };
+            },
+        });
+        call_args.push(var);
+    }
+    let call = if route.payload.is_async {
+        quote!(#handler(#(#call_args),*).await)
+    } else {
+        quote!(#handler(#(#call_args),*))
+    };
+    let output_span = match &route.payload.output {
+        syn::ReturnType::Default => route.payload.name.span(),
+        syn::ReturnType::Type(_, ty) => ty.span(),
+    };
+    let respond = quote_spanned!(Span::call_site().located_at(output_span)=> ::mambo::__private::respond(#call));
+    let drop_body = if uses_body { quote!() } else { quote!(drop(body);) };
+    let guarded = quote! {{
+        let cx: &::mambo::RequestContext<'_, #state> = &*cx;
+        #drop_body
+        ::mambo::__private::guard(&Self::ROUTES[#index], cx.timeout(), async move {
+            #(#extraction)*
+            #respond
+        })
+        .await
+    }};
+    let scope: Vec<&Middleware> = route.scope_middleware.iter().map(|&i| &router.middleware[i]).collect();
+    let body = wrap_middleware(&scope, state, guarded);
+    let doc = format!("`{}` → `{}`", route.describe(), path_text(handler));
+    quote! {
+        #[doc = #doc]
+        #[doc(hidden)]
+        async fn #name(
+            &self,
+            cx: &mut ::mambo::RequestContext<'_, #state>,
+            body: ::mambo::Body,
+        ) -> ::mambo::Response {
+            #body
+        }
+    }
+}

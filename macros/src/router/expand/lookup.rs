@@ -1,0 +1,229 @@
+//! The generated `lookup`: one function per tree node, each a `match` on
+//! the next path segment, with fallback to the parameter and catch-all
+//! branches when a static branch fails deeper down.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::router::model::{Route, Router};
+use crate::router::parse::TrailingSlashMode;
+use crate::router::tree::Node;
+
+/// Emits `lookup`, `__mambo_find` and the node functions (items of `impl Api`).
+pub fn emit(router: &Router, tree: &Node, max_params: usize) -> TokenStream {
+    let n = Literal::usize_unsuffixed(max_params);
+    let mut nodes = Vec::new();
+    let mut next_id = 0;
+    emit_node(tree, &router.routes, &mut next_id, &mut nodes);
+    let redirect = match router.trailing_slash {
+        TrailingSlashMode::Strict => quote!(::mambo::Lookup::NotFound),
+        TrailingSlashMode::Redirect => quote! {
+            match ::mambo::__private::trailing_slash_alternative(path, |alternative| {
+                Self::__mambo_find(method, alternative).is_some()
+            }) {
+                Some(direction) => ::mambo::Lookup::Redirect(direction),
+                None => ::mambo::Lookup::NotFound,
+            }
+        },
+    };
+    quote! {
+        /// Finds the route for `method` and `path` (no query string).
+        ///
+        /// Pure and allocation-free: parameters are slices of `path`, still
+        /// percent-encoded, in an inline array.
+        pub fn lookup<'p>(&self, method: &::mambo::Method, path: &'p str) -> ::mambo::Lookup<'p, #n> {
+            match Self::__mambo_find(method, path) {
+                Some((Ok(route), values)) => ::mambo::Lookup::Found {
+                    route,
+                    params: ::mambo::Params::new(Self::ROUTES[route].params, values),
+                },
+                Some((Err(allow), _)) => ::mambo::Lookup::MethodNotAllowed { allow },
+                None => #redirect,
+            }
+        }
+
+        #[doc(hidden)]
+        #[inline]
+        fn __mambo_find<'p>(
+            method: &::mambo::Method,
+            path: &'p str,
+        ) -> Option<(Result<usize, &'static str>, [&'p str; #n])> {
+            let mut params: [&'p str; #n] = [""; #n];
+            let rest = path.strip_prefix('/')?;
+            Self::__mambo_node_0(method, rest, &mut params).map(|hit| (hit, params))
+        }
+
+        #(#nodes)*
+    }
+}
+
+/// Emits the function for `node` and its descendants; returns its id.
+fn emit_node(node: &Node, routes: &[Route], next_id: &mut usize, out: &mut Vec<TokenStream>) -> usize {
+    let id = *next_id;
+    *next_id += 1;
+    let name = format_ident!("__mambo_node_{}", id);
+    let mut body = TokenStream::new();
+    let statics: Vec<TokenStream> = node
+        .statics
+        .iter()
+        .map(|(text, child)| {
+            let descend = descend(child, routes, next_id, out);
+            quote!(#text => { #descend })
+        })
+        .collect();
+    if !statics.is_empty() {
+        body.extend(quote! {
+            match segment {
+                #(#statics)*
+                _ => {}
+            }
+        });
+    }
+    let slot = Literal::usize_unsuffixed(node.params_above);
+    if let Some((param, child)) = &node.param {
+        let descend = descend(child, routes, next_id, out);
+        let _ = param;
+        body.extend(quote! {
+            if !segment.is_empty() {
+                params[#slot] = segment;
+                #descend
+            }
+        });
+    }
+    if let Some((param, leaf)) = &node.catch_all {
+        let hit = leaf_hit(leaf, routes);
+        let _ = param;
+        body.extend(quote! {
+            if !rest.is_empty() {
+                params[#slot] = rest;
+                return Some(#hit);
+            }
+        });
+    }
+    let unused = if node.param.is_none() && node.catch_all.is_none() { quote!(let _ = &params;) } else { quote!() };
+    let tail_unused = if node.statics.is_empty() && node.param.is_none() { quote!(let _ = tail;) } else { quote!() };
+    let below: Vec<String> = subtree_patterns(node, routes);
+    let doc = format!("Routes below this point: {}", below.join(", "));
+    out.push(quote! {
+        #[doc = #doc]
+        #[doc(hidden)]
+        #[allow(unused_doc_comments)]
+        fn #name<'p>(
+            method: &::mambo::Method,
+            rest: &'p str,
+            params: &mut [&'p str],
+        ) -> Option<Result<usize, &'static str>> {
+            let (segment, tail) = ::mambo::split_segment(rest);
+            #unused
+            #tail_unused
+            #body
+            let _ = method;
+            None
+        }
+    });
+    id
+}
+
+/// Code that continues the match into `child` after its segment matched.
+fn descend(child: &Node, routes: &[Route], next_id: &mut usize, out: &mut Vec<TokenStream>) -> TokenStream {
+    let on_end = if child.leaf.is_empty() {
+        quote!()
+    } else {
+        let hit = leaf_hit(&child.leaf, routes);
+        quote!(if tail.is_none() { return Some(#hit); })
+    };
+    let on_more = if child.has_children() {
+        let id = emit_node(child, routes, next_id, out);
+        let name = format_ident!("__mambo_node_{}", id);
+        quote! {
+            if let Some(tail) = tail {
+                if let Some(hit) = Self::#name(method, tail, params) {
+                    return Some(hit);
+                }
+            }
+        }
+    } else {
+        quote!()
+    };
+    quote!(#on_end #on_more)
+}
+
+/// The method dispatch at a leaf: the route for the method, or `Allow`.
+fn leaf_hit(leaf: &[usize], routes: &[Route]) -> TokenStream {
+    let mut arms: Vec<(String, usize)> = Vec::new();
+    for &index in leaf {
+        for method in &routes[index].methods {
+            arms.push((method.clone(), index));
+        }
+    }
+    let has_head = arms.iter().any(|(m, _)| m == "HEAD");
+    if !has_head {
+        if let Some(&(_, get)) = arms.iter().find(|(m, _)| m == "GET") {
+            arms.push(("HEAD".to_owned(), get));
+        }
+    }
+    let mut allow: Vec<String> = arms.iter().map(|(m, _)| m.clone()).collect();
+    if !allow.iter().any(|m| m == "OPTIONS") {
+        allow.push("OPTIONS".to_owned());
+    }
+    allow.sort_by_key(|m| crate::method::allow_rank(m));
+    allow.dedup();
+    let allow = allow.join(", ");
+    // Group the methods of one route into one `if`.
+    let mut groups: Vec<(usize, Vec<String>)> = Vec::new();
+    for (method, index) in arms {
+        match groups.iter_mut().find(|(i, _)| *i == index) {
+            Some((_, methods)) => methods.push(method),
+            None => groups.push((index, vec![method])),
+        }
+    }
+    let branches = groups.iter().map(|(index, methods)| {
+        let tests = methods.iter().map(|m| method_test(m));
+        let comment = format!("{}: {}", routes[*index].describe(), super::super::tree::path_text(&routes[*index].handler));
+        let index = Literal::usize_unsuffixed(*index);
+        quote! {
+            #[doc = #comment]
+            _ if #(#tests)||* => Ok(#index),
+        }
+    });
+    quote! {
+        match () {
+            #(#branches)*
+            _ => Err(#allow),
+        }
+    }
+}
+
+fn method_test(method: &str) -> TokenStream {
+    if crate::method::STANDARD.contains(&method) {
+        let ident = format_ident!("{}", method);
+        quote!(*method == ::mambo::Method::#ident)
+    } else {
+        quote!(method.as_str() == #method)
+    }
+}
+
+fn subtree_patterns(node: &Node, routes: &[Route]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    fn walk(node: &Node, routes: &[Route], out: &mut Vec<String>) {
+        for &i in node.leaf.iter().chain(node.catch_all.iter().flat_map(|(_, leaf)| leaf)) {
+            let text = routes[i].pattern.to_text();
+            if !out.contains(&text) {
+                out.push(text);
+            }
+        }
+        for child in node.statics.values() {
+            walk(child, routes, out);
+        }
+        if let Some((_, child)) = &node.param {
+            walk(child, routes, out);
+        }
+    }
+    walk(node, routes, &mut out);
+    if out.len() > 6 {
+        let more = out.len() - 5;
+        out.truncate(5);
+        out.push(format!("and {more} more"));
+    }
+    out
+}

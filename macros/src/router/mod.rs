@@ -1,0 +1,84 @@
+//! `router!`: gathers the routes of the listed handlers and generates the
+//! dispatcher.
+//!
+//! Stages: [`parse`] the definition, [`chain`] the carrier macros to gather
+//! the payloads, then in `__router_impl`: [`model`], [`check`] and [`tree`]
+//! (which reports conflicts), and [`expand`].
+
+mod chain;
+mod check;
+mod expand;
+mod model;
+mod parse;
+mod tree;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::payload::Payload;
+
+/// `router! { .. }`: the struct now, the rest once the routes are gathered.
+pub fn expand(input: TokenStream) -> TokenStream {
+    let def: parse::RouterDef = match syn::parse2(input.clone()) {
+        Ok(def) => def,
+        Err(err) => return err.into_compile_error(),
+    };
+    let middleware = model::middleware_only(&def);
+    let structure = expand::structure(&def, &middleware);
+    let chain = chain::emit(&def, &input);
+    quote! {
+        #structure
+        #chain
+    }
+}
+
+/// `__router_impl! { [ ] [ { router input } payloads.. ] }`.
+pub fn finish(input: TokenStream) -> TokenStream {
+    match finish_inner(input) {
+        Ok(tokens) => tokens,
+        Err(err) => err.into_compile_error(),
+    }
+}
+
+fn finish_inner(input: TokenStream) -> syn::Result<TokenStream> {
+    let end: chain::ChainEnd = syn::parse2(input)?;
+    let gathered: Gathered = syn::parse2(end.gathered)?;
+    let mut errors = Vec::new();
+    let all_valid = gathered.payloads.iter().all(|p| p.valid);
+    let router = model::build(gathered.def, gathered.payloads, &mut errors);
+    check::routes(&router.routes, &mut errors);
+    let tree = tree::build(&router.routes, &mut errors);
+    if errors.is_empty() && all_valid {
+        return Ok(expand::router(&router, &tree));
+    }
+    let fallback = expand::fallback(&router);
+    let errors = errors.into_iter().map(syn::Error::into_compile_error);
+    Ok(quote! {
+        #(#errors)*
+        #fallback
+    })
+}
+
+/// `__stash_chunk! { [ ] [ (name) payloads.. ] }`.
+pub fn stash(input: TokenStream) -> TokenStream {
+    chain::stash(input).unwrap_or_else(syn::Error::into_compile_error)
+}
+
+/// The router definition followed by the payloads.
+struct Gathered {
+    def: parse::RouterDef,
+    payloads: Vec<Payload>,
+}
+
+impl syn::parse::Parse for Gathered {
+    fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
+        let content;
+        syn::braced!(content in input);
+        let def = content.parse()?;
+        let mut payloads = Vec::new();
+        while !input.is_empty() {
+            payloads.push(input.parse()?);
+        }
+        Ok(Gathered { def, payloads })
+    }
+}

@@ -1,0 +1,170 @@
+//! The router as the checks and the code generator see it: every route with
+//! its full pattern, its handler's signature and the middleware around it.
+
+use proc_macro2::Span;
+use syn::{Ident, LitStr, Path, Type};
+
+use super::parse::{MiddlewareDef, RouterDef, ScopeDef, TrailingSlashMode};
+use crate::payload::{Arg, Payload};
+use crate::pattern::{self, Pattern};
+
+/// A middleware instance of the router, stored in a field of its struct.
+pub struct Middleware {
+    /// The struct field holding it.
+    pub field: Ident,
+    pub def: MiddlewareDef,
+}
+
+/// One route.
+pub struct Route {
+    /// Position in `ROUTES`.
+    pub index: usize,
+    /// The handler path as listed in `routes: [..]`.
+    pub handler: Path,
+    /// Data from the handler's `#[route]`.
+    pub payload: Payload,
+    /// Full pattern, scope prefixes included.
+    pub pattern: Pattern,
+    /// Methods, upper case.
+    pub methods: Vec<String>,
+    /// Indices into [`Router::middleware`] of the scope middleware around
+    /// this route, outermost first (the router's own middleware excluded).
+    pub scope_middleware: Vec<usize>,
+}
+
+impl Route {
+    /// The pattern literal in the handler's `#[route]`, for error spans.
+    pub fn path_lit(&self) -> &LitStr {
+        &self.payload.path
+    }
+
+    /// `GET | POST /users/:id`, for messages and comments.
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.methods.join(" | "), self.pattern.to_text())
+    }
+
+    /// The argument named `name`, if any.
+    pub fn arg(&self, name: &str) -> Option<&Arg> {
+        self.payload.args.iter().find(|arg| arg.name.as_ref().is_some_and(|n| unraw(n) == name))
+    }
+}
+
+/// An identifier without its `r#`.
+pub fn unraw(ident: &Ident) -> String {
+    let text = ident.to_string();
+    text.strip_prefix("r#").map(str::to_owned).unwrap_or(text)
+}
+
+/// The whole router.
+pub struct Router {
+    pub def: RouterDef,
+    pub state: Type,
+    pub trailing_slash: TrailingSlashMode,
+    pub routes: Vec<Route>,
+    /// Every middleware; the first `global` are the router's own.
+    pub middleware: Vec<Middleware>,
+    pub global: usize,
+}
+
+/// The router's middleware fields, without any route (what `router!` needs
+/// to declare the struct before the routes are gathered).
+pub fn middleware_only(def: &RouterDef) -> Vec<Middleware> {
+    build(def.clone(), Vec::new(), &mut Vec::new()).middleware
+}
+
+/// Builds the model. Scope prefixes that fail to parse are reported; their
+/// routes are left out so the remaining checks stay meaningful.
+pub fn build(def: RouterDef, payloads: Vec<Payload>, errors: &mut Vec<syn::Error>) -> Router {
+    let mut router = Router {
+        state: def.state_type(),
+        trailing_slash: def.trailing_slash,
+        routes: Vec::new(),
+        middleware: Vec::new(),
+        global: def.body.middleware.len(),
+        def: def.clone(),
+    };
+    let mut payloads = payloads.into_iter();
+    let mut field_names = Vec::new();
+    let root = Pattern { segments: Vec::new() };
+    walk(&def.body, &root, &[], &mut router, &mut payloads, &mut field_names, errors);
+    router
+}
+
+fn walk(
+    scope: &ScopeDef,
+    prefix: &Pattern,
+    outer_middleware: &[usize],
+    router: &mut Router,
+    payloads: &mut impl Iterator<Item = Payload>,
+    field_names: &mut Vec<String>,
+    errors: &mut Vec<syn::Error>,
+) {
+    let is_root = scope.prefix.is_none();
+    let mut scope_middleware = outer_middleware.to_vec();
+    for def in &scope.middleware {
+        let field = field_name(&def.ty, field_names);
+        if !is_root {
+            scope_middleware.push(router.middleware.len());
+        }
+        router.middleware.push(Middleware { field, def: def.clone() });
+    }
+    let prefix = match &scope.prefix {
+        None => Some(prefix.clone()),
+        Some(lit) => match pattern::parse_prefix(&lit.value()) {
+            Ok(own) => Some(Pattern { segments: [prefix.segments.clone(), own.segments].concat() }),
+            Err(err) => {
+                errors.push(syn::Error::new(lit.span(), err.message));
+                None
+            }
+        },
+    };
+    for handler in &scope.routes {
+        let Some(payload) = payloads.next() else { continue };
+        let Some(prefix) = &prefix else { continue };
+        let Ok(own) = pattern::parse(&payload.path.value()) else { continue };
+        let methods = payload.methods.iter().map(ToString::to_string).collect();
+        router.routes.push(Route {
+            index: router.routes.len(),
+            handler: handler.clone(),
+            pattern: own.prefixed(prefix),
+            methods,
+            payload,
+            scope_middleware: scope_middleware.clone(),
+        });
+    }
+    for inner in &scope.scopes {
+        let base = prefix.clone().unwrap_or(Pattern { segments: Vec::new() });
+        walk(inner, &base, &scope_middleware, router, payloads, field_names, errors);
+    }
+}
+
+/// `RequestId` → `mw_request_id`, made unique with a suffix.
+fn field_name(ty: &Type, taken: &mut Vec<String>) -> Ident {
+    let last = match ty {
+        Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+    .unwrap_or_else(|| "middleware".to_owned());
+    let mut snake = String::from("mw");
+    for (i, c) in last.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 || snake.ends_with(|c: char| c != '_') {
+                snake.push('_');
+            }
+            snake.push(c.to_ascii_lowercase());
+        } else {
+            if i == 0 {
+                snake.push('_');
+            }
+            snake.push(c);
+        }
+    }
+    let mut name = snake.clone();
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{snake}_{n}");
+        n += 1;
+    }
+    taken.push(name.clone());
+    Ident::new(&name, Span::call_site())
+}

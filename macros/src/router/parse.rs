@@ -1,0 +1,191 @@
+//! `router!` input: the router definition as the user wrote it.
+//!
+//! ```text
+//! #[attrs] pub struct Api {
+//!     state: AppState,                       // optional, default: no state
+//!     trailing_slash: redirect,              // optional: strict (default) | redirect
+//!     middleware: [RequestId, Cors = Cors::permissive()],
+//!     routes: [health, users::get_user],
+//!     scope "/admin" { middleware: [..], routes: [..], scope "/x" { .. } },
+//! }
+//! ```
+
+use proc_macro2::Span;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Expr, Ident, LitStr, Path, Token, Type, Visibility, braced, bracketed};
+
+/// What to do with a path that misses only by a trailing slash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrailingSlashMode {
+    /// 404, as any other miss (the default).
+    Strict,
+    /// 308 to the form that exists.
+    Redirect,
+}
+
+/// One `middleware:` entry: a type, constructed with `Default` or `= expr`.
+#[derive(Clone)]
+pub struct MiddlewareDef {
+    pub ty: Type,
+    pub init: Option<Expr>,
+}
+
+/// A `scope "/prefix" { .. }` block, or the router's own body.
+#[derive(Clone)]
+pub struct ScopeDef {
+    /// `None` for the router's body.
+    pub prefix: Option<LitStr>,
+    pub middleware: Vec<MiddlewareDef>,
+    pub routes: Vec<Path>,
+    pub scopes: Vec<ScopeDef>,
+}
+
+/// The whole `router!` input.
+#[derive(Clone)]
+pub struct RouterDef {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub name: Ident,
+    pub state: Option<Type>,
+    pub trailing_slash: TrailingSlashMode,
+    pub body: ScopeDef,
+}
+
+impl Parse for MiddlewareDef {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let ty = input.parse()?;
+        let init = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            Some(input.parse()?)
+        } else {
+            None
+        };
+        Ok(MiddlewareDef { ty, init })
+    }
+}
+
+fn list<T: Parse>(input: ParseStream<'_>) -> syn::Result<Vec<T>> {
+    let content;
+    bracketed!(content in input);
+    Ok(Punctuated::<T, Token![,]>::parse_terminated(&content)?.into_iter().collect())
+}
+
+/// Keys allowed at the top level but not inside a scope.
+const TOP_LEVEL_ONLY: [&str; 2] = ["state", "trailing_slash"];
+
+fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Result<ScopeDef> {
+    let mut scope = ScopeDef { prefix: None, middleware: Vec::new(), routes: Vec::new(), scopes: Vec::new() };
+    let mut seen: Vec<String> = Vec::new();
+    let mut top = top;
+    while !input.is_empty() {
+        let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+        let name = key.to_string();
+        if name != "scope" {
+            if seen.contains(&name) {
+                return Err(syn::Error::new(key.span(), format!("`{name}` is given twice: merge the two lists")));
+            }
+            seen.push(name.clone());
+        }
+        match name.as_str() {
+            "scope" => {
+                let prefix: LitStr = input.parse()?;
+                let content;
+                braced!(content in input);
+                let mut inner = parse_entries(&content, None)?;
+                inner.prefix = Some(prefix);
+                scope.scopes.push(inner);
+            }
+            "middleware" => {
+                input.parse::<Token![:]>()?;
+                scope.middleware = list(input)?;
+            }
+            "routes" => {
+                input.parse::<Token![:]>()?;
+                scope.routes = list(input)?;
+            }
+            "state" | "trailing_slash" if top.is_some() => {
+                input.parse::<Token![:]>()?;
+                let def = top.as_deref_mut().expect("checked above");
+                if name == "state" {
+                    def.state = Some(input.parse()?);
+                } else {
+                    let mode: Ident = input.parse()?;
+                    def.trailing_slash = match mode.to_string().as_str() {
+                        "strict" => TrailingSlashMode::Strict,
+                        "redirect" => TrailingSlashMode::Redirect,
+                        other => {
+                            return Err(syn::Error::new(
+                                mode.span(),
+                                format!("unknown trailing-slash mode `{other}`: write `strict` (404, the default) or `redirect` (308 to the form that exists)"),
+                            ));
+                        }
+                    };
+                }
+            }
+            other if TOP_LEVEL_ONLY.contains(&other) => {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("`{other}` belongs to the router itself, not to a scope: move it to the top of the router"),
+                ));
+            }
+            other => {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("unknown router entry `{other}`: the entries are `state`, `trailing_slash`, `middleware`, `routes` and `scope \"/prefix\" {{ .. }}`"),
+                ));
+            }
+        }
+        if input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+        } else if !input.is_empty() && name != "scope" {
+            return Err(input.error("expected `,` between router entries"));
+        }
+    }
+    Ok(scope)
+}
+
+impl Parse for RouterDef {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis = input.parse()?;
+        input.parse::<Token![struct]>().map_err(|err| {
+            syn::Error::new(err.span(), "expected `struct`: write `router! { pub struct Api { routes: [..] } }`")
+        })?;
+        let name = input.parse()?;
+        let content;
+        braced!(content in input);
+        let mut def = RouterDef {
+            attrs,
+            vis,
+            name,
+            state: None,
+            trailing_slash: TrailingSlashMode::Strict,
+            body: ScopeDef { prefix: None, middleware: Vec::new(), routes: Vec::new(), scopes: Vec::new() },
+        };
+        let body = parse_entries(&content, Some(&mut def))?;
+        def.body = body;
+        Ok(def)
+    }
+}
+
+impl RouterDef {
+    /// Every listed handler path, scopes flattened depth-first: the order of
+    /// `ROUTES` and of the payloads the chain gathers.
+    pub fn flattened_routes(&self) -> Vec<&Path> {
+        fn walk<'a>(scope: &'a ScopeDef, out: &mut Vec<&'a Path>) {
+            out.extend(scope.routes.iter());
+            for inner in &scope.scopes {
+                walk(inner, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.body, &mut out);
+        out
+    }
+
+    /// The state type, `()` when the router has none.
+    pub fn state_type(&self) -> Type {
+        self.state.clone().unwrap_or_else(|| syn::parse_quote_spanned!(Span::call_site()=> ()))
+    }
+}
