@@ -5,6 +5,7 @@
 //! Each macro is staged: parse the tokens, build a model, check it (one
 //! function per rule), then generate code from the model alone.
 
+mod api_error;
 mod method;
 mod options;
 mod pattern;
@@ -44,6 +45,6 @@ pub fn __stash_chunk(input: TokenStream) -> TokenStream {
 
 /// Derives `mambo::ApiError`.
 #[proc_macro_derive(ApiError, attributes(api, source))]
-pub fn derive_api_error(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn derive_api_error(input: TokenStream) -> TokenStream {
+    api_error::derive(input.into()).into()
 }

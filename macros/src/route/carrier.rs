@@ -5,7 +5,7 @@
 //! list of macros still to call and the payloads gathered so far; the
 //! carrier appends its payload and calls the next one.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{TokenStream, TokenTree};
 use quote::{format_ident, quote};
 use syn::{ItemFn, Visibility};
 
@@ -20,12 +20,50 @@ fn fingerprint(text: &str) -> u32 {
 
 /// Emits the carrier and its re-export under the handler's name.
 pub fn emit(function: &ItemFn, payload: &Payload) -> TokenStream {
-    let name = &function.sig.ident;
+    emit_named(&function.sig.ident, &function.vis, payload)
+}
+
+/// A carrier for an item that does not parse as a function but has a
+/// `fn name`: an invalid payload, so `router!` adds no error of its own.
+pub fn emit_invalid(item: &TokenStream) -> Option<TokenStream> {
+    let mut tokens = item.clone().into_iter();
+    let name = loop {
+        match tokens.next()? {
+            TokenTree::Ident(ident) if ident == "fn" => match tokens.next()? {
+                TokenTree::Ident(name) => break name,
+                _ => return None,
+            },
+            _ => continue,
+        }
+    };
+    let vis: Visibility = match item.clone().into_iter().next()? {
+        TokenTree::Ident(ident) if ident == "pub" => syn::parse_quote!(pub(crate)),
+        _ => Visibility::Inherited,
+    };
+    Some(emit_named(&name, &vis, &invalid_payload(&name)))
+}
+
+/// The payload of a route `#[route]` already reported errors for.
+pub fn invalid_payload(name: &syn::Ident) -> Payload {
+    Payload {
+        valid: false,
+        name: name.clone(),
+        is_async: false,
+        methods: Vec::new(),
+        path: syn::LitStr::new("", name.span()),
+        body_limit: None,
+        timeout_ms: None,
+        args: Vec::new(),
+        output: syn::ReturnType::Default,
+    }
+}
+
+fn emit_named(name: &syn::Ident, vis: &Visibility, payload: &Payload) -> TokenStream {
     let methods: Vec<String> = payload.methods.iter().map(ToString::to_string).collect();
     let key = format!("{} {} {}", name, methods.join("|"), payload.path.value());
     let carrier = format_ident!("__mambo_route_{}_{:08x}", name, fingerprint(&key));
     // A `macro_rules!` can be re-exported at most crate-wide.
-    let vis = match &function.vis {
+    let vis = match vis {
         Visibility::Public(_) => quote!(pub(crate)),
         other => quote!(#other),
     };

@@ -20,18 +20,28 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
     let function = match syn::parse2::<syn::ItemFn>(item.clone()) {
         Ok(function) => function,
-        Err(_) => {
-            let err = syn::Error::new_spanned(
-                &item,
-                "`#[route]` goes on a handler function: `#[route(GET \"/path\")] async fn handler() -> impl IntoResponse`",
-            );
-            let err = err.into_compile_error();
-            return quote::quote!(#err #item);
+        // Not a function, or one rustc will report a syntax error in: leave
+        // the tokens to rustc, and if a name can be found, emit a carrier that
+        // tells `router!` to stay quiet about this route.
+        Err(err) => {
+            let carrier = carrier::emit_invalid(&item);
+            let err = match carrier {
+                Some(_) => quote::quote!(),
+                None => syn::Error::new(
+                    err.span(),
+                    "`#[route]` goes on a handler function: `#[route(GET \"/path\")] async fn handler() -> impl IntoResponse`",
+                )
+                .into_compile_error(),
+            };
+            return quote::quote!(#err #item #carrier);
         }
     };
     let handler = handler::check(&function, &mut errors);
-    let payload = attr.map(|attr| attr.into_payload(&handler, errors.is_empty()));
-    let carrier = payload.map(|payload| carrier::emit(&function, &payload));
+    let payload = match attr {
+        Some(attr) => attr.into_payload(&handler, errors.is_empty()),
+        None => carrier::invalid_payload(&function.sig.ident),
+    };
+    let carrier = carrier::emit(&function, &payload);
     let errors = errors.into_iter().map(syn::Error::into_compile_error);
     quote::quote! {
         #(#errors)*

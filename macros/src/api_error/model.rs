@@ -1,0 +1,142 @@
+//! What `#[derive(ApiError)]` knows about the type, after parsing. Each
+//! piece keeps the span of the tokens it came from, for the checks' errors.
+
+use proc_macro2::Span;
+use syn::{Generics, Ident, LitStr, Member};
+
+/// The type being derived.
+pub(crate) struct ErrorType<'a> {
+    /// The type's name.
+    pub(crate) ident: &'a Ident,
+    /// Its generics, copied onto every impl.
+    pub(crate) generics: &'a Generics,
+    /// A struct is one [`Case`]; an enum has one per variant.
+    pub(crate) kind: Kind,
+    /// The cases in declaration order.
+    pub(crate) cases: Vec<Case<'a>>,
+    /// `#[api]` attributes on the enum itself, which have no effect there.
+    pub(crate) misplaced_api: Vec<Span>,
+}
+
+/// Whether the type is a struct or an enum.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `struct`: the one case is the struct itself.
+    Struct,
+    /// `enum`: one case per variant.
+    Enum,
+}
+
+/// A struct, or one variant of an enum: something that is one error.
+pub(crate) struct Case<'a> {
+    /// The variant's name, or the struct's.
+    pub(crate) ident: &'a Ident,
+    /// `None` for a struct (the case is `Self`), `Some(variant)` for a variant.
+    pub(crate) variant: Option<&'a Ident>,
+    /// How the fields are written.
+    pub(crate) style: Style,
+    /// The fields in declaration order.
+    pub(crate) fields: Vec<Field>,
+    /// The `#[api(...)]` attribute; `None` when there is none.
+    pub(crate) api: Option<ApiAttr>,
+    /// Spans of extra `#[api]` attributes (only one is allowed).
+    pub(crate) duplicate_api: Vec<Span>,
+}
+
+/// How a case's fields are written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Style {
+    /// No fields: `Timeout`.
+    Unit,
+    /// Positional fields: `NotFound(u64)`.
+    Tuple,
+    /// Named fields: `Conflict { name: String }`.
+    Named,
+}
+
+/// One field of a case.
+pub(crate) struct Field {
+    /// `name` or `0`.
+    pub(crate) member: Member,
+    /// Spans of its `#[source]` attributes.
+    pub(crate) source: Vec<Span>,
+    /// Spans of `#[api]` attributes on it, which are not allowed.
+    pub(crate) misplaced_api: Vec<Span>,
+}
+
+/// `#[api(code = .., message = "..", status = ..)]` as written; every key is
+/// optional here, the checks say which are required.
+pub(crate) struct ApiAttr {
+    /// The span of the whole attribute, for errors about a missing key.
+    pub(crate) span: Span,
+    /// `code = 40401`.
+    pub(crate) code: Option<Spanned<u32>>,
+    /// `message = "..."`.
+    pub(crate) message: Option<Message>,
+    /// `status = 503`.
+    pub(crate) status: Option<Spanned<u32>>,
+}
+
+/// A number and the span of the literal it was written as.
+#[derive(Clone, Copy)]
+pub(crate) struct Spanned<T> {
+    /// The value.
+    pub(crate) value: T,
+    /// The literal's span.
+    pub(crate) span: Span,
+}
+
+/// The `message` format string, split into text and field references.
+pub(crate) struct Message {
+    /// The literal as written.
+    pub(crate) lit: LitStr,
+    /// Its pieces, in order.
+    pub(crate) pieces: Vec<Piece>,
+}
+
+/// A piece of a message.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Piece {
+    /// Text, with `{{` and `}}` already unescaped.
+    Text(String),
+    /// `{field}` or `{0}` (or `{}`), with its format spec (`:?`, `:>8`), if any.
+    Field {
+        /// Which field.
+        field: FieldRef,
+        /// What follows the `:`, without it; empty when there is none.
+        spec: String,
+    },
+}
+
+/// How a message names a field.
+#[derive(Debug, PartialEq, Eq, Clone)]
+pub(crate) enum FieldRef {
+    /// `{0}`, or the n-th `{}`.
+    Index(usize),
+    /// `{name}`.
+    Named(String),
+}
+
+impl Case<'_> {
+    /// The field a message refers to, if the case has it.
+    pub(crate) fn field(&self, field: &FieldRef) -> Option<&Field> {
+        self.fields.iter().find(|candidate| match (&candidate.member, field) {
+            (Member::Named(ident), FieldRef::Named(name)) => ident == name,
+            (Member::Unnamed(index), FieldRef::Index(n)) => index.index as usize == *n,
+            _ => false,
+        })
+    }
+
+    /// The field marked `#[source]`, if any.
+    pub(crate) fn source(&self) -> Option<&Field> {
+        self.fields.iter().find(|field| !field.source.is_empty())
+    }
+
+    /// `Foo` for a struct, `Foo::Bar` for a variant: how errors name the case.
+    pub(crate) fn display_name(&self, ty: &Ident) -> String {
+        match self.variant {
+            Some(variant) => format!("{ty}::{variant}"),
+            None => ty.to_string(),
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Tokens → [`model`](super::model): reads `#[api(...)]` and `#[source]`.
+//!
+//! Parsing records every malformed attribute in [`Errors`] and goes on, so the
+//! checks still run on the rest of the type.
+
+use syn::spanned::Spanned as _;
+use syn::{Attribute, Data, DeriveInput, Fields, LitInt, LitStr, Member};
+
+use super::Errors;
+use super::message;
+use super::model::{ApiAttr, Case, ErrorType, Field, Kind, Message, Spanned, Style};
+
+/// Reads the derive input; `None` when it cannot be an `ApiError` at all (a
+/// union).
+pub(crate) fn parse<'a>(input: &'a DeriveInput, errors: &mut Errors) -> Option<ErrorType<'a>> {
+    let (kind, cases, misplaced_api) = match &input.data {
+        Data::Struct(data) => {
+            let case = parse_case(&input.ident, None, &input.attrs, &data.fields, errors);
+            (Kind::Struct, vec![case], Vec::new())
+        }
+        Data::Enum(data) => {
+            let cases = data
+                .variants
+                .iter()
+                .map(|variant| {
+                    parse_case(&variant.ident, Some(&variant.ident), &variant.attrs, &variant.fields, errors)
+                })
+                .collect();
+            let misplaced = api_attrs(&input.attrs).map(Attribute::span).collect();
+            for attr in source_attrs(&input.attrs) {
+                errors.error(attr.span(), "`#[source]` goes on a field, not on the enum");
+            }
+            (Kind::Enum, cases, misplaced)
+        }
+        Data::Union(data) => {
+            errors.error(
+                data.union_token.span,
+                "`ApiError` cannot be derived for a union; use a struct or an enum",
+            );
+            return None;
+        }
+    };
+    Some(ErrorType { ident: &input.ident, generics: &input.generics, kind, cases, misplaced_api })
+}
+
+fn api_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
+    attrs.iter().filter(|attr| attr.path().is_ident("api"))
+}
+
+fn source_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
+    attrs.iter().filter(|attr| attr.path().is_ident("source"))
+}
+
+fn parse_case<'a>(
+    ident: &'a syn::Ident,
+    variant: Option<&'a syn::Ident>,
+    attrs: &'a [Attribute],
+    fields: &'a Fields,
+    errors: &mut Errors,
+) -> Case<'a> {
+    let mut api_attrs = api_attrs(attrs);
+    let api = api_attrs.next().map(|attr| parse_api(attr, errors));
+    let duplicate_api = api_attrs.map(Attribute::span).collect();
+    for attr in source_attrs(attrs) {
+        let place = if variant.is_some() { "variant" } else { "struct" };
+        errors.error(attr.span(), format!("`#[source]` goes on a field, not on the {place}"));
+    }
+    let style = match fields {
+        Fields::Unit => Style::Unit,
+        Fields::Unnamed(_) => Style::Tuple,
+        Fields::Named(_) => Style::Named,
+    };
+    let fields = fields
+        .iter()
+        .enumerate()
+        .map(|(index, field)| Field {
+            member: match &field.ident {
+                Some(ident) => Member::Named(ident.clone()),
+                None => Member::Unnamed(syn::Index { index: index as u32, span: field.ty.span() }),
+            },
+            source: source_attrs(&field.attrs)
+                .map(|attr| {
+                    if !matches!(attr.meta, syn::Meta::Path(_)) {
+                        errors.error(attr.meta.span(), "`#[source]` takes no arguments; write `#[source]`");
+                    }
+                    attr.span()
+                })
+                .collect(),
+            misplaced_api: api_attrs_of(&field.attrs),
+        })
+        .collect();
+    Case { ident, variant, style, fields, api, duplicate_api }
+}
+
+fn api_attrs_of(attrs: &[Attribute]) -> Vec<proc_macro2::Span> {
+    api_attrs(attrs).map(Attribute::span).collect()
+}
+
+/// Reads `#[api(code = .., message = "..", status = ..)]`, recording every
+/// problem and keeping the keys that parsed.
+fn parse_api(attr: &Attribute, errors: &mut Errors) -> ApiAttr {
+    let mut api = ApiAttr { span: attr.span(), code: None, message: None, status: None };
+    if !matches!(attr.meta, syn::Meta::List(_)) {
+        errors.error(
+            attr.span(),
+            "`#[api]` needs a code and a message; write `#[api(code = 40401, message = \"...\")]`",
+        );
+        return api;
+    }
+    let result = attr.parse_nested_meta(|meta| {
+        let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        match key.as_str() {
+            "code" | "status" => {
+                let lit = meta.value()?.parse::<syn::Lit>()?;
+                let Some(number) = number(&lit, &key, errors) else { return Ok(()) };
+                let slot = if key == "code" { &mut api.code } else { &mut api.status };
+                if slot.is_some() {
+                    errors.error(meta.path.span(), format!("`{key}` is given twice; keep one"));
+                } else {
+                    *slot = Some(number);
+                }
+            }
+            "message" => {
+                let value = meta.value()?;
+                let lit = match value.parse::<syn::Lit>()? {
+                    syn::Lit::Str(lit) => lit,
+                    other => {
+                        errors.error(
+                            other.span(),
+                            "`message` must be a string literal, like `message = \"user {0} not found\"`",
+                        );
+                        return Ok(());
+                    }
+                };
+                if api.message.is_some() {
+                    errors.error(meta.path.span(), "`message` is given twice; keep one");
+                    return Ok(());
+                }
+                match parse_message(lit) {
+                    Ok(message) => api.message = Some(message),
+                    Err(err) => errors.push(err),
+                }
+            }
+            _ => {
+                errors.error(
+                    meta.path.span(),
+                    format!(
+                        "unknown key `{}` in `#[api(...)]`; expected `code`, `message` or `status`",
+                        path_text(&meta.path)
+                    ),
+                );
+                // Skips the value so the keys after it are still read.
+                if meta.input.peek(syn::Token![=]) {
+                    meta.value()?.parse::<syn::Expr>()?;
+                } else if meta.input.peek(syn::token::Paren) {
+                    meta.parse_nested_meta(|_| Ok(()))?;
+                }
+            }
+        }
+        Ok(())
+    });
+    if let Err(err) = result {
+        errors.push(err);
+    }
+    api
+}
+
+fn path_text(path: &syn::Path) -> String {
+    path.segments.iter().map(|segment| segment.ident.to_string()).collect::<Vec<_>>().join("::")
+}
+
+fn number(lit: &syn::Lit, key: &str, errors: &mut Errors) -> Option<Spanned<u32>> {
+    let example = if key == "code" { "code = 40401" } else { "status = 503" };
+    let parsed = match lit {
+        syn::Lit::Int(int) => parse_int(int),
+        _ => None,
+    };
+    if parsed.is_none() {
+        errors.error(lit.span(), format!("`{key}` must be a whole number, like `{example}`"));
+    }
+    parsed.map(|value| Spanned { value, span: lit.span() })
+}
+
+fn parse_int(int: &LitInt) -> Option<u32> {
+    if !int.suffix().is_empty() && int.suffix() != "u32" {
+        return None;
+    }
+    int.base10_parse().ok()
+}
+
+fn parse_message(lit: LitStr) -> syn::Result<Message> {
+    match message::parse(&lit.value()) {
+        Ok(pieces) => Ok(Message { lit, pieces }),
+        Err(reason) => Err(syn::Error::new(lit.span(), reason)),
+    }
+}

@@ -1,0 +1,66 @@
+//! `lookup` allocates nothing: the whole GitHub set, hits and misses,
+//! under a counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use mambo::{Lookup, Method};
+use mambo_github_router::github::GithubApi;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator, only counting calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn lookup_over_the_github_set_allocates_nothing() {
+    let requests: Vec<(Method, String)> = include_str!("../data/github_requests.txt")
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .map(|(method, path)| (Method::from_bytes(method.as_bytes()).unwrap(), path.to_owned()))
+        .collect();
+    let misses: Vec<(Method, String)> = requests
+        .iter()
+        .flat_map(|(_, path)| [(Method::PATCH, path.clone()), (Method::GET, format!("{path}/x/y"))])
+        .collect();
+    let api = GithubApi::new();
+
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let mut found = 0;
+    for (method, path) in requests.iter().chain(&misses) {
+        if let Lookup::Found { .. } = api.lookup(method, path) {
+            found += 1;
+        }
+    }
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+
+    assert_eq!(found, requests.len(), "every concrete request hits, no miss does");
+    assert_eq!(allocations, 0, "lookup allocated {allocations} times");
+}
+
+#[test]
+fn the_counter_counts() {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let boxed = std::hint::black_box(Box::new(7));
+    assert!(ALLOCATIONS.load(Ordering::Relaxed) > before);
+    drop(boxed);
+}
