@@ -15,7 +15,7 @@ pub use crate::extract::{FromParam, FromRequest, FromRequestParts};
 pub use crate::middleware::{Flow, Middleware};
 pub use crate::response::{IntoResponse, Response};
 pub use crate::routing::{
-    Lookup, ParamRanges, Params, RouteInfo, TrailingSlash, split_segment,
+    Lookup, ParamRanges, Params, RouteInfo, TrailingSlash, split_segment, word8,
 };
 pub use crate::service::{Request, Router};
 pub use http::Method as HttpMethod;

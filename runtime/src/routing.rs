@@ -195,6 +195,33 @@ pub fn split_segment(rest: &str) -> (&str, Option<&str>) {
     (rest, None)
 }
 
+/// The first 8 bytes of a segment as a little-endian integer, zero-padded.
+///
+/// Generated lookups match `(segment.len(), word8(segment))` against
+/// constants: one integer switch instead of one string comparison per
+/// static child.
+#[inline(always)]
+pub fn word8(segment: &str) -> u64 {
+    let bytes = segment.as_bytes();
+    let n = bytes.len();
+    // Shorter segments are read with two overlapping loads (the first and
+    // the last 4 or 2 bytes) rather than copied into a padded buffer: the
+    // copy's byte stores stall the 8-byte reload that follows.
+    if let Some(head) = bytes.first_chunk::<8>() {
+        u64::from_le_bytes(*head)
+    } else if n >= 4 {
+        let low = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        let high = u32::from_le_bytes([bytes[n - 4], bytes[n - 3], bytes[n - 2], bytes[n - 1]]);
+        u64::from(low) | u64::from(high) << ((n - 4) * 8)
+    } else if n >= 2 {
+        let low = u16::from_le_bytes([bytes[0], bytes[1]]);
+        let high = u16::from_le_bytes([bytes[n - 2], bytes[n - 1]]);
+        u64::from(low) | u64::from(high) << ((n - 2) * 8)
+    } else {
+        bytes.first().map_or(0, |&b| u64::from(b))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +234,20 @@ mod tests {
         assert_eq!(split_segment("/"), ("", Some("")));
         assert_eq!(split_segment("a/"), ("a", Some("")));
         assert_eq!(split_segment("é/ü"), ("é", Some("ü")));
+    }
+
+    #[test]
+    fn word8_pads_and_truncates() {
+        assert_eq!(word8(""), 0);
+        assert_eq!(word8("a"), 0x61);
+        assert_eq!(word8("ab"), 0x6261);
+        assert_eq!(word8("abcdefgh"), word8("abcdefghij"));
+        assert_ne!(word8("abcdefgh"), word8("abcdefgi"));
+        for text in ["abc", "abcd", "abcde", "abcdef", "abcdefg", "xy", "é"] {
+            let mut padded = [0u8; 8];
+            padded[..text.len()].copy_from_slice(text.as_bytes());
+            assert_eq!(word8(text), u64::from_le_bytes(padded), "{text}");
+        }
     }
 
     #[test]

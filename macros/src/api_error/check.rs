@@ -34,13 +34,16 @@ pub(crate) fn status_of_code(code: u32) -> Option<u32> {
 /// `#[api]` only means something on a struct or a variant: one on an enum
 /// or a field would be silently ignored, which hides a mistake.
 fn api_is_on_structs_and_variants_only(ty: &ErrorType<'_>, errors: &mut Errors) {
-    for &span in &ty.misplaced_api {
-        errors.error(span, "`#[api(...)]` on an enum has no effect; put one on each variant instead");
+    for attr in &ty.misplaced_api {
+        errors.spanned(
+            attr,
+            "`#[api(...)]` on an enum has no effect; put one on each variant instead",
+        );
     }
     for field in ty.cases.iter().flat_map(|case| &case.fields) {
-        for &span in &field.misplaced_api {
+        for attr in &field.misplaced_api {
             let place = if ty.kind == Kind::Enum { "variant" } else { "struct" };
-            errors.error(span, format!("`#[api(...)]` goes on the {place}, not on a field"));
+            errors.spanned(attr, format!("`#[api(...)]` goes on the {place}, not on a field"));
         }
     }
 }
@@ -56,26 +59,34 @@ fn every_case_has_api(ty: &ErrorType<'_>, case: &Case<'_>, errors: &mut Errors) 
     };
     errors.error(
         case.ident.span(),
-        format!("{what} has no `#[api(...)]`; add `#[api(code = 40001, message = \"...\")]` above it"),
+        format!(
+            "{what} has no `#[api(...)]`; add `#[api(code = 40001, message = \"...\")]` above it"
+        ),
     );
 }
 
 /// Two `#[api]` on one case would leave it unclear which one counts.
 fn api_is_not_repeated(case: &Case<'_>, errors: &mut Errors) {
-    for &span in &case.duplicate_api {
-        errors.error(span, "a second `#[api(...)]` on the same item; merge it into the first");
+    for attr in &case.duplicate_api {
+        errors.spanned(attr, "a second `#[api(...)]` on the same item; merge it into the first");
     }
 }
 
 /// `code` and `message` are both required; `status` is optional.
 fn code_and_message_are_given(ty: &ErrorType<'_>, case: &Case<'_>, errors: &mut Errors) {
     let Some(api) = &case.api else { return };
+    if api.malformed {
+        return;
+    }
     let name = case.display_name(ty.ident);
     if api.code.is_none() {
-        errors.error(api.span, format!("`#[api]` of `{name}` has no `code`; add `code = 40001` (the status, then two digits)"));
+        errors.spanned(&api.tokens, format!("`#[api]` of `{name}` has no `code`; add `code = 40001` (the status, then two digits)"));
     }
     if api.message.is_none() {
-        errors.error(api.span, format!("`#[api]` of `{name}` has no `message`; add `message = \"...\"`"));
+        errors.spanned(
+            &api.tokens,
+            format!("`#[api]` of `{name}` has no `message`; add `message = \"...\"`"),
+        );
     }
 }
 
@@ -102,7 +113,10 @@ fn status_is_an_error_status(case: &Case<'_>, errors: &mut Errors) {
     if !(400..=599).contains(&status.value) {
         errors.error(
             status.span,
-            format!("`status = {}` is not an error status; use a status from 400 to 599", status.value),
+            format!(
+                "`status = {}` is not an error status; use a status from 400 to 599",
+                status.value
+            ),
         );
     }
 }
@@ -121,7 +135,9 @@ fn message_names_existing_fields(ty: &ErrorType<'_>, case: &Case<'_>, errors: &m
             super::model::FieldRef::Named(named) => format!("{{{named}}}"),
         };
         let hint = match (case.style, case.fields.len()) {
-            (Style::Unit, _) | (_, 0) => format!("`{name}` has no fields; write `{{{{` for a literal brace"),
+            (Style::Unit, _) | (_, 0) => {
+                format!("`{name}` has no fields; write `{{{{` for a literal brace")
+            }
             (Style::Tuple, 1) => "use `{0}`".to_owned(),
             (Style::Tuple, n) => format!("use `{{0}}` to `{{{}}}`", n - 1),
             (Style::Named, _) => {
@@ -149,8 +165,8 @@ fn message_names_existing_fields(ty: &ErrorType<'_>, case: &Case<'_>, errors: &m
 fn at_most_one_source(case: &Case<'_>, errors: &mut Errors) {
     let mut sources = case.fields.iter().flat_map(|field| &field.source);
     let Some(_first) = sources.next() else { return };
-    for &span in sources {
-        errors.error(span, "only one field can be the `#[source]`; remove the others");
+    for attr in sources {
+        errors.spanned(attr, "only one field can be the `#[source]`; remove the others");
     }
 }
 

@@ -148,11 +148,7 @@ fn api<'c>(case: &'c Case<'_>) -> &'c super::model::ApiAttr {
 /// `match self { arms }`; `match *self {}` for an enum without variants,
 /// since `&Empty` is not itself uninhabited.
 fn match_self(ty: &ErrorType<'_>, arms: impl Iterator<Item = TokenStream>) -> TokenStream {
-    if ty.cases.is_empty() {
-        quote!(match *self {})
-    } else {
-        quote!(match self { #(#arms)* })
-    }
+    if ty.cases.is_empty() { quote!(match *self {}) } else { quote!(match self { #(#arms)* }) }
 }
 
 /// `Self::Variant { a, 0: _0, .. }` (or `Self { .. }` for a struct), binding

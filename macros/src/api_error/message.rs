@@ -30,12 +30,17 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Piece>, String> {
                 literal.push('}');
             }
             '}' => {
-                return Err(format!("`message` has a `}}` with no `{{` at byte {at}; write `}}}}` for a literal `}}`"));
+                return Err(format!(
+                    "`message` has a `}}` with no `{{` at byte {at}; write `}}}}` for a literal `}}`"
+                ));
             }
             '{' => {
                 let rest = &text[at + 1..];
                 let Some(end) = rest.find('}') else {
-                    return Err("`message` has a `{` that is never closed; write `{{` for a literal `{`".to_owned());
+                    return Err(
+                        "`message` has a `{` that is never closed; write `{{` for a literal `{`"
+                            .to_owned(),
+                    );
                 };
                 let inside = &rest[..end];
                 for _ in 0..inside.chars().count() + 1 {
@@ -47,7 +52,11 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Piece>, String> {
                     next_implicit += 1;
                     FieldRef::Index(next_implicit - 1)
                 } else if name.bytes().all(|b| b.is_ascii_digit()) {
-                    FieldRef::Index(name.parse().map_err(|_| format!("`{{{name}}}` in `message` is not a field index"))?)
+                    FieldRef::Index(
+                        name.parse().map_err(|_| {
+                            format!("`{{{name}}}` in `message` is not a field index")
+                        })?,
+                    )
                 } else if is_identifier(name) {
                     FieldRef::Named(name.to_owned())
                 } else {
@@ -92,10 +101,19 @@ mod tests {
         let rows: &[(&str, Vec<Piece>)] = &[
             ("plain", vec![text("plain")]),
             ("", vec![]),
-            ("user {0} not found", vec![text("user "), field(FieldRef::Index(0), ""), text(" not found")]),
+            (
+                "user {0} not found",
+                vec![text("user "), field(FieldRef::Index(0), ""), text(" not found")],
+            ),
             ("{name:?}!", vec![field(FieldRef::Named("name".into()), "?"), text("!")]),
-            ("{} and {}", vec![field(FieldRef::Index(0), ""), text(" and "), field(FieldRef::Index(1), "")]),
-            ("{{literal}} {x:>8}", vec![text("{literal} "), field(FieldRef::Named("x".into()), ">8")]),
+            (
+                "{} and {}",
+                vec![field(FieldRef::Index(0), ""), text(" and "), field(FieldRef::Index(1), "")],
+            ),
+            (
+                "{{literal}} {x:>8}",
+                vec![text("{literal} "), field(FieldRef::Named("x".into()), ">8")],
+            ),
             ("é{0}ü", vec![text("é"), field(FieldRef::Index(0), ""), text("ü")]),
         ];
         for (input, expected) in rows {

@@ -50,6 +50,21 @@ impl Errors {
         self.push(syn::Error::new(span, message));
     }
 
+    /// Records an error spanning all of `tokens` (an attribute: the span
+    /// of its first token alone would point at the `#`).
+    pub(crate) fn spanned(
+        &mut self,
+        tokens: impl quote::ToTokens,
+        message: impl std::fmt::Display,
+    ) {
+        self.push(syn::Error::new_spanned(tokens, message));
+    }
+
+    /// How many errors were recorded.
+    pub(crate) fn count(&self) -> usize {
+        self.0.as_ref().map_or(0, |errors| errors.into_iter().count())
+    }
+
     /// The errors recorded, combined; `None` when there are none.
     pub(crate) fn into_error(self) -> Option<syn::Error> {
         self.0

@@ -1,7 +1,7 @@
 //! What `#[derive(ApiError)]` knows about the type, after parsing. Each
 //! piece keeps the span of the tokens it came from, for the checks' errors.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
 use syn::{Generics, Ident, LitStr, Member};
 
 /// The type being derived.
@@ -15,7 +15,7 @@ pub(crate) struct ErrorType<'a> {
     /// The cases in declaration order.
     pub(crate) cases: Vec<Case<'a>>,
     /// `#[api]` attributes on the enum itself, which have no effect there.
-    pub(crate) misplaced_api: Vec<Span>,
+    pub(crate) misplaced_api: Vec<TokenStream>,
 }
 
 /// Whether the type is a struct or an enum.
@@ -39,8 +39,8 @@ pub(crate) struct Case<'a> {
     pub(crate) fields: Vec<Field>,
     /// The `#[api(...)]` attribute; `None` when there is none.
     pub(crate) api: Option<ApiAttr>,
-    /// Spans of extra `#[api]` attributes (only one is allowed).
-    pub(crate) duplicate_api: Vec<Span>,
+    /// Extra `#[api]` attributes (only one is allowed).
+    pub(crate) duplicate_api: Vec<TokenStream>,
 }
 
 /// How a case's fields are written.
@@ -58,17 +58,20 @@ pub(crate) enum Style {
 pub(crate) struct Field {
     /// `name` or `0`.
     pub(crate) member: Member,
-    /// Spans of its `#[source]` attributes.
-    pub(crate) source: Vec<Span>,
-    /// Spans of `#[api]` attributes on it, which are not allowed.
-    pub(crate) misplaced_api: Vec<Span>,
+    /// Its `#[source]` attributes.
+    pub(crate) source: Vec<TokenStream>,
+    /// `#[api]` attributes on it, which are not allowed.
+    pub(crate) misplaced_api: Vec<TokenStream>,
 }
 
 /// `#[api(code = .., message = "..", status = ..)]` as written; every key is
 /// optional here, the checks say which are required.
 pub(crate) struct ApiAttr {
-    /// The span of the whole attribute, for errors about a missing key.
-    pub(crate) span: Span,
+    /// The whole attribute, for errors about a missing key.
+    pub(crate) tokens: TokenStream,
+    /// Whether a key failed to parse; a key that is then missing has
+    /// already been reported.
+    pub(crate) malformed: bool,
     /// `code = 40401`.
     pub(crate) code: Option<Spanned<u32>>,
     /// `message = "..."`.

@@ -3,6 +3,7 @@
 //! Parsing records every malformed attribute in [`Errors`] and goes on, so the
 //! checks still run on the rest of the type.
 
+use quote::ToTokens as _;
 use syn::spanned::Spanned as _;
 use syn::{Attribute, Data, DeriveInput, Fields, LitInt, LitStr, Member};
 
@@ -23,12 +24,18 @@ pub(crate) fn parse<'a>(input: &'a DeriveInput, errors: &mut Errors) -> Option<E
                 .variants
                 .iter()
                 .map(|variant| {
-                    parse_case(&variant.ident, Some(&variant.ident), &variant.attrs, &variant.fields, errors)
+                    parse_case(
+                        &variant.ident,
+                        Some(&variant.ident),
+                        &variant.attrs,
+                        &variant.fields,
+                        errors,
+                    )
                 })
                 .collect();
-            let misplaced = api_attrs(&input.attrs).map(Attribute::span).collect();
+            let misplaced = api_attrs(&input.attrs).map(Attribute::to_token_stream).collect();
             for attr in source_attrs(&input.attrs) {
-                errors.error(attr.span(), "`#[source]` goes on a field, not on the enum");
+                errors.spanned(attr, "`#[source]` goes on a field, not on the enum");
             }
             (Kind::Enum, cases, misplaced)
         }
@@ -60,10 +67,10 @@ fn parse_case<'a>(
 ) -> Case<'a> {
     let mut api_attrs = api_attrs(attrs);
     let api = api_attrs.next().map(|attr| parse_api(attr, errors));
-    let duplicate_api = api_attrs.map(Attribute::span).collect();
+    let duplicate_api = api_attrs.map(Attribute::to_token_stream).collect();
     for attr in source_attrs(attrs) {
         let place = if variant.is_some() { "variant" } else { "struct" };
-        errors.error(attr.span(), format!("`#[source]` goes on a field, not on the {place}"));
+        errors.spanned(attr, format!("`#[source]` goes on a field, not on the {place}"));
     }
     let style = match fields {
         Fields::Unit => Style::Unit,
@@ -81,9 +88,12 @@ fn parse_case<'a>(
             source: source_attrs(&field.attrs)
                 .map(|attr| {
                     if !matches!(attr.meta, syn::Meta::Path(_)) {
-                        errors.error(attr.meta.span(), "`#[source]` takes no arguments; write `#[source]`");
+                        errors.spanned(
+                            &attr.meta,
+                            "`#[source]` takes no arguments; write `#[source]`",
+                        );
                     }
-                    attr.span()
+                    attr.to_token_stream()
                 })
                 .collect(),
             misplaced_api: api_attrs_of(&field.attrs),
@@ -92,17 +102,24 @@ fn parse_case<'a>(
     Case { ident, variant, style, fields, api, duplicate_api }
 }
 
-fn api_attrs_of(attrs: &[Attribute]) -> Vec<proc_macro2::Span> {
-    api_attrs(attrs).map(Attribute::span).collect()
+fn api_attrs_of(attrs: &[Attribute]) -> Vec<proc_macro2::TokenStream> {
+    api_attrs(attrs).map(Attribute::to_token_stream).collect()
 }
 
 /// Reads `#[api(code = .., message = "..", status = ..)]`, recording every
 /// problem and keeping the keys that parsed.
 fn parse_api(attr: &Attribute, errors: &mut Errors) -> ApiAttr {
-    let mut api = ApiAttr { span: attr.span(), code: None, message: None, status: None };
+    let mut api = ApiAttr {
+        tokens: attr.to_token_stream(),
+        malformed: false,
+        code: None,
+        message: None,
+        status: None,
+    };
+    let before = errors.count();
     if !matches!(attr.meta, syn::Meta::List(_)) {
-        errors.error(
-            attr.span(),
+        errors.spanned(
+            attr,
             "`#[api]` needs a code and a message; write `#[api(code = 40401, message = \"...\")]`",
         );
         return api;
@@ -142,13 +159,12 @@ fn parse_api(attr: &Attribute, errors: &mut Errors) -> ApiAttr {
                 }
             }
             _ => {
-                errors.error(
-                    meta.path.span(),
-                    format!(
-                        "unknown key `{}` in `#[api(...)]`; expected `code`, `message` or `status`",
-                        path_text(&meta.path)
-                    ),
-                );
+                let written = path_text(&meta.path);
+                let advice = match closest_key(&written) {
+                    Some(key) => format!("did you mean `{key}`?"),
+                    None => "expected `code`, `message` or `status`".to_owned(),
+                };
+                errors.error(meta.path.span(), format!("unknown key `{written}` in `#[api(...)]`; {advice}"));
                 // Skips the value so the keys after it are still read.
                 if meta.input.peek(syn::Token![=]) {
                     meta.value()?.parse::<syn::Expr>()?;
@@ -162,7 +178,34 @@ fn parse_api(attr: &Attribute, errors: &mut Errors) -> ApiAttr {
     if let Err(err) = result {
         errors.push(err);
     }
+    api.malformed = errors.count() > before;
     api
+}
+
+/// The known key `written` is probably a typo of: at most two edits away.
+fn closest_key(written: &str) -> Option<&'static str> {
+    ["code", "message", "status"]
+        .into_iter()
+        .map(|key| (edit_distance(written, key), key))
+        .filter(|&(distance, _)| distance <= 2)
+        .min()
+        .map(|(_, key)| key)
+}
+
+/// Levenshtein distance, over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
 }
 
 fn path_text(path: &syn::Path) -> String {
@@ -192,5 +235,25 @@ fn parse_message(lit: LitStr) -> syn::Result<Message> {
     match message::parse(&lit.value()) {
         Ok(pieces) => Ok(Message { lit, pieces }),
         Err(reason) => Err(syn::Error::new(lit.span(), reason)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_closest_key() {
+        let rows = [
+            ("mesage", Some("message")),
+            ("satus", Some("status")),
+            ("cod", Some("code")),
+            ("Code", Some("code")),
+            ("error", None),
+            ("msg", None),
+        ];
+        for (written, expected) in rows {
+            assert_eq!(closest_key(written), expected, "{written}");
+        }
     }
 }

@@ -63,22 +63,7 @@ fn emit_node(node: &Node, routes: &[Route], next_id: &mut usize, out: &mut Vec<T
     *next_id += 1;
     let name = format_ident!("__mambo_node_{}", id);
     let mut body = TokenStream::new();
-    let statics: Vec<TokenStream> = node
-        .statics
-        .iter()
-        .map(|(text, child)| {
-            let descend = descend(child, routes, next_id, out);
-            quote!(#text => { #descend })
-        })
-        .collect();
-    if !statics.is_empty() {
-        body.extend(quote! {
-            match segment {
-                #(#statics)*
-                _ => {}
-            }
-        });
-    }
+    body.extend(match_statics(node, routes, next_id, out));
     let slot = Literal::usize_unsuffixed(node.params_above);
     if let Some((param, child)) = &node.param {
         let descend = descend(child, routes, next_id, out);
@@ -122,6 +107,58 @@ fn emit_node(node: &Node, routes: &[Route], next_id: &mut usize, out: &mut Vec<T
         }
     });
     id
+}
+
+/// Below this many static children a plain string `match` is as fast as the
+/// integer switch.
+const SWITCH_FROM: usize = 3;
+
+/// The `match` over the static children of `node`.
+///
+/// With a few children, a string `match`. With more, a switch on the
+/// segment's length and first 8 bytes read as one integer, which LLVM turns
+/// into a jump table or a binary search; longer segments then compare their
+/// remaining bytes.
+fn match_statics(node: &Node, routes: &[Route], next_id: &mut usize, out: &mut Vec<TokenStream>) -> TokenStream {
+    if node.statics.is_empty() {
+        return quote!();
+    }
+    if node.statics.len() < SWITCH_FROM {
+        let arms = node.statics.iter().map(|(text, child)| {
+            let descend = descend(child, routes, next_id, out);
+            quote!(#text => { #descend })
+        });
+        return quote! {
+            match segment {
+                #(#arms)*
+                _ => {}
+            }
+        };
+    }
+    let arms = node.statics.iter().map(|(text, child)| {
+        let descend = descend(child, routes, next_id, out);
+        let len = Literal::usize_unsuffixed(text.len());
+        let mut head = [0u8; 8];
+        let n = text.len().min(8);
+        head[..n].copy_from_slice(&text.as_bytes()[..n]);
+        let word = Literal::u64_unsuffixed(u64::from_le_bytes(head));
+        let guard = if text.len() > 8 {
+            let tail = &text[8..];
+            quote!(if &segment[8..] == #tail)
+        } else {
+            quote!()
+        };
+        quote! {
+            #[doc = #text]
+            (#len, #word) #guard => { #descend }
+        }
+    });
+    quote! {
+        match (segment.len(), ::mambo::__private::word8(segment)) {
+            #(#arms)*
+            _ => {}
+        }
+    }
 }
 
 /// Code that continues the match into `child` after its segment matched.
@@ -169,37 +206,47 @@ fn leaf_hit(leaf: &[usize], routes: &[Route]) -> TokenStream {
     allow.sort_by_key(|m| crate::method::allow_rank(m));
     allow.dedup();
     let allow = allow.join(", ");
-    // Group the methods of one route into one `if`.
-    let mut groups: Vec<(usize, Vec<String>)> = Vec::new();
+    // One `match` on the method: standard methods are constants of
+    // `http::Method`, so this is a switch on its discriminant; extension
+    // methods are compared by name in a guard.
+    let mut standard: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut extension: Vec<(usize, String)> = Vec::new();
     for (method, index) in arms {
-        match groups.iter_mut().find(|(i, _)| *i == index) {
-            Some((_, methods)) => methods.push(method),
-            None => groups.push((index, vec![method])),
+        if crate::method::STANDARD.contains(&method.as_str()) {
+            match standard.iter_mut().find(|(i, _)| *i == index) {
+                Some((_, methods)) => methods.push(method),
+                None => standard.push((index, vec![method])),
+            }
+        } else {
+            extension.push((index, method));
         }
     }
-    let branches = groups.iter().map(|(index, methods)| {
-        let tests = methods.iter().map(|m| method_test(m));
+    let standard_arms = standard.iter().map(|(index, methods)| {
+        let patterns = methods.iter().map(|m| {
+            let ident = format_ident!("{}", m);
+            quote!(::mambo::Method::#ident)
+        });
         let comment = format!("{}: {}", routes[*index].describe(), super::super::tree::path_text(&routes[*index].handler));
         let index = Literal::usize_unsuffixed(*index);
         quote! {
             #[doc = #comment]
-            _ if #(#tests)||* => Ok(#index),
+            #(#patterns)|* => Ok(#index),
+        }
+    });
+    let extension_arms = extension.iter().map(|(index, method)| {
+        let comment = format!("{}: {}", routes[*index].describe(), super::super::tree::path_text(&routes[*index].handler));
+        let index = Literal::usize_unsuffixed(*index);
+        quote! {
+            #[doc = #comment]
+            _ if method.as_str() == #method => Ok(#index),
         }
     });
     quote! {
-        match () {
-            #(#branches)*
+        match *method {
+            #(#standard_arms)*
+            #(#extension_arms)*
             _ => Err(#allow),
         }
-    }
-}
-
-fn method_test(method: &str) -> TokenStream {
-    if crate::method::STANDARD.contains(&method) {
-        let ident = format_ident!("{}", method);
-        quote!(*method == ::mambo::Method::#ident)
-    } else {
-        quote!(method.as_str() == #method)
     }
 }
 
