@@ -2,6 +2,7 @@
 //! for the framework's own errors and the application's.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use http::header::CONTENT_TYPE;
 use http::StatusCode;
@@ -81,8 +82,63 @@ struct ErrorBody<'a> {
     message: &'a str,
 }
 
-/// Renders the JSON error body for a status, code and message.
+/// Renders an error response for a status, code and message: with the
+/// renderer set by [`set_renderer`], or [`render_json`] when none is.
+///
+/// Every error Mambo produces (404, 405, rejections, 500, 503, 504) and every
+/// [`ApiError`] goes through here.
 pub fn render_parts(status: StatusCode, code: u32, message: &str) -> Response {
+    match RENDERER.get() {
+        Some(render) => render(status, code, message),
+        None => render_json(status, code, message),
+    }
+}
+
+/// A function that renders an error response from its status, code and
+/// message; see [`set_renderer`].
+pub type Renderer = fn(StatusCode, u32, &str) -> Response;
+
+static RENDERER: OnceLock<Renderer> = OnceLock::new();
+
+/// Replaces how every error response is rendered, for the whole process.
+///
+/// Call it once at startup, before serving. Without it, errors render with
+/// [`render_json`]; checking for a renderer costs one atomic load per error
+/// response.
+///
+/// # Errors
+///
+/// Gives `render` back when a renderer was already set: it can be set only
+/// once, so that no request sees the renderer change.
+///
+/// # Examples
+///
+/// ```
+/// use mambo::error::{render_json, set_renderer};
+/// use mambo::header::HeaderValue;
+/// use mambo::{IntoResponse, Response, StatusCode};
+///
+/// /// The default JSON, plus a link to the docs of the error code.
+/// fn render(status: StatusCode, code: u32, message: &str) -> Response {
+///     let mut response = render_json(status, code, message);
+///     let link = format!("<https://docs.example.com/errors/{code}>; rel=\"help\"");
+///     if let Ok(link) = HeaderValue::try_from(link) {
+///         response.headers_mut().insert("link", link);
+///     }
+///     response
+/// }
+///
+/// set_renderer(render).expect("set once at startup");
+/// let response = mambo::Error::not_found().into_response();
+/// assert_eq!(response.headers()["link"], "<https://docs.example.com/errors/40400>; rel=\"help\"");
+/// ```
+pub fn set_renderer(render: Renderer) -> Result<(), Renderer> {
+    RENDERER.set(render)
+}
+
+/// The default error renderer: `status`, `content-type: application/json` and
+/// `{"code": code, "message": message}`, serialized into the pooled buffer.
+pub fn render_json(status: StatusCode, code: u32, message: &str) -> Response {
     let body = crate::buffer::json_pooled(&ErrorBody { code, message })
         .expect("serializing a u32 and a str cannot fail");
     let mut response = Response::new(ResponseBody::Full(body));
@@ -178,6 +234,42 @@ impl IntoResponse for Error {
         render(&self)
     }
 }
+
+/// Turns a `#[source]` field into `&dyn Error`; used by `#[derive(ApiError)]`.
+///
+/// Implemented for every sized error type and for the `dyn Error` trait
+/// objects, so a `Box<dyn Error + Send + Sync>` field works too (method
+/// calls reach the trait object through the box).
+#[doc(hidden)]
+pub trait AsDynError<'a> {
+    /// The field as a trait object.
+    fn as_dyn_error(&self) -> &(dyn std::error::Error + 'a);
+}
+
+impl<'a, T: std::error::Error + 'a> AsDynError<'a> for T {
+    #[inline]
+    fn as_dyn_error(&self) -> &(dyn std::error::Error + 'a) {
+        self
+    }
+}
+
+macro_rules! as_dyn_error_for_trait_objects {
+    ($($object:ty),+) => {$(
+        impl<'a> AsDynError<'a> for $object {
+            #[inline]
+            fn as_dyn_error(&self) -> &(dyn std::error::Error + 'a) {
+                self
+            }
+        }
+    )+};
+}
+
+as_dyn_error_for_trait_objects!(
+    dyn std::error::Error + 'a,
+    dyn std::error::Error + Send + 'a,
+    dyn std::error::Error + Send + Sync + 'a,
+    dyn std::error::Error + Sync + 'a
+);
 
 #[cfg(test)]
 mod tests {

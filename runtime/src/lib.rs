@@ -34,7 +34,11 @@ pub mod extract;
 pub mod middleware;
 pub mod response;
 mod routing;
+pub mod server;
 mod service;
+pub mod test;
+#[cfg(feature = "tower")]
+pub mod tower;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -44,18 +48,23 @@ pub use body::{Body, ResponseBody};
 pub use bytes::Bytes;
 pub use context::{ConnInfo, DEFAULT_BODY_LIMIT, RequestContext};
 pub use error::{ApiError, Error};
+pub use extract::{ClientAddr, Form, FromRef, Header, Json, Query, State};
 pub use http::{self, HeaderMap, Method, StatusCode, Uri, header};
 pub use mambo_macros::{ApiError, route, router};
-pub use response::{IntoResponse, Response};
+pub use response::{Html, IntoResponse, Redirect, Response, StreamBody};
 pub use routing::{Lookup, ParamRanges, Params, RouteInfo, TrailingSlash, split_segment};
+pub use server::Server;
 pub use service::{Request, Router};
 
 /// The names most programs need: `use mambo::prelude::*;`.
 pub mod prelude {
-    pub use crate::error::{ApiError, Error};
+    pub use crate::ApiError;
+    pub use crate::error::Error;
+    pub use crate::extract::{ClientAddr, Form, FromRef, Header, Json, Query, State};
     pub use crate::extract::{FromParam, FromRequest, FromRequestParts};
     pub use crate::middleware::{Flow, Middleware};
-    pub use crate::response::{IntoResponse, Response};
+    pub use crate::response::{Html, IntoResponse, Redirect, Response, StreamBody};
     pub use crate::{RequestContext, Router, route, router};
+    pub use bytes::Bytes;
     pub use http::{HeaderMap, Method, StatusCode};
 }

@@ -108,7 +108,10 @@ fn renders_the_json_error_body() {
     let response = AppError::UserNotFound(7).into_response();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(response.headers()["content-type"], "application/json");
-    assert_eq!(response.body().as_bytes().unwrap(), br#"{"code":40401,"message":"user 7 not found"}"#);
+    assert_eq!(
+        response.body().as_bytes().unwrap(),
+        br#"{"code":40401,"message":"user 7 not found"}"#
+    );
     let result: Result<&'static str, AppError> = Err(AppError::TooMany);
     assert_eq!(result.into_response().status(), StatusCode::TOO_MANY_REQUESTS);
 }

@@ -13,9 +13,25 @@ use crate::body::Body;
 use crate::context::RequestContext;
 use crate::response::IntoResponse;
 
+mod body;
+mod form;
+mod head;
+mod header;
+mod json;
+mod optional;
 mod param;
+mod query;
+pub mod rejection;
+mod state;
 
+pub use form::Form;
+pub use head::ClientAddr;
+pub use header::{BearerToken, ContentLength, Header, Host, TypedHeader, UserAgent};
+pub use json::Json;
+pub use optional::OptionalFromRequestParts;
 pub use param::{FromParam, ParamError, PathParamRejection, decode_param};
+pub use query::Query;
+pub use state::{FromRef, State};
 
 /// An extractor that reads only the request head.
 ///

@@ -73,3 +73,11 @@ pub trait Middleware<S>: Send + Sync + 'static {
         async {}
     }
 }
+
+mod access_log;
+mod cors;
+mod request_id;
+
+pub use access_log::{ACCESS_LOG_TARGET, AccessLog};
+pub use cors::{CORS_LOG_TARGET, Cors};
+pub use request_id::{MAX_INCOMING_LEN, RequestId, RequestIdValue, X_REQUEST_ID};

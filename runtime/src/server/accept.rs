@@ -1,0 +1,136 @@
+//! The accept loop: takes connections off one listener, applies the
+//! connection limit, and spawns one task per connection on the current
+//! runtime.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+
+use super::conn;
+use super::shared::Shared;
+use super::shutdown::{ConnectionGuard, Phase};
+use super::trace::TARGET;
+use crate::service::Router;
+
+/// How long to pause after an accept error that is not about one
+/// connection (out of file descriptors, out of memory): retrying at once
+/// would spin, and waiting lets some connections close.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+
+/// Accepts connections until the server leaves [`Phase::Running`], then
+/// drops the listener. Connections already accepted keep their tasks.
+pub(crate) async fn run<R: Router>(shared: Arc<Shared<R>>, listener: TcpListener) {
+    let mut phase = shared.shutdown.subscribe();
+    while *phase.borrow_and_update() == Phase::Running {
+        tokio::select! {
+            biased;
+            _ = phase.changed() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, remote)) => accept(&shared, stream, remote),
+                Err(err) if is_per_connection(&err) => {
+                    tracing::debug!(target: TARGET, %err, "accept failed for one connection");
+                }
+                Err(err) => {
+                    tracing::error!(target: TARGET, %err, "accept failed, pausing");
+                    tokio::select! {
+                        _ = phase.changed() => {}
+                        () = tokio::time::sleep(ACCEPT_ERROR_PAUSE) => {}
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// Errors that concern the connection being accepted, not the listener.
+fn is_per_connection(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
+}
+
+fn accept<R: Router>(shared: &Arc<Shared<R>>, stream: TcpStream, remote: SocketAddr) {
+    let Some(guard) = shared.shutdown.try_open(shared.config.max_connections) else {
+        reject(shared, stream);
+        return;
+    };
+    if shared.config.nodelay {
+        // Responses are written whole; Nagle would only delay them.
+        let _ = stream.set_nodelay(true);
+    }
+    let local = stream.local_addr().ok();
+    #[cfg(feature = "tls")]
+    if let Some(acceptor) = &shared.tls {
+        let info = shared.conn_info(remote, local, true);
+        tokio::spawn(serve_tls(
+            shared.clone(),
+            acceptor.clone(),
+            stream,
+            info,
+            guard,
+        ));
+        return;
+    }
+    let info = shared.conn_info(remote, local, false);
+    tokio::spawn(serve_plain(shared.clone(), stream, info, guard));
+}
+
+async fn serve_plain<R: Router>(
+    shared: Arc<Shared<R>>,
+    stream: TcpStream,
+    info: crate::context::ConnInfo,
+    _guard: ConnectionGuard,
+) {
+    conn::serve(shared, stream, info).await;
+}
+
+/// Over the connection limit: a plain connection gets a canned 503, a TLS
+/// one is closed (a handshake is exactly the work shedding should avoid).
+#[cold]
+fn reject<R>(shared: &Arc<Shared<R>>, stream: TcpStream) {
+    #[cfg(feature = "tls")]
+    if shared.tls.is_some() {
+        tracing::debug!(target: TARGET, "connection limit reached, closing a TLS connection");
+        return;
+    }
+    shared.rejecter.reject(stream);
+}
+
+/// Runs the TLS handshake, bounded by the header read timeout (the same
+/// slow-client protection), then serves the connection.
+#[cfg(feature = "tls")]
+async fn serve_tls<R: Router>(
+    shared: Arc<Shared<R>>,
+    acceptor: tokio_rustls::TlsAcceptor,
+    stream: TcpStream,
+    info: crate::context::ConnInfo,
+    _guard: ConnectionGuard,
+) {
+    let mut phase = shared.shutdown.subscribe();
+    let deadline = shared
+        .config
+        .header_read_timeout
+        .unwrap_or(Duration::MAX / 4);
+    let handshake = tokio::time::timeout(deadline, acceptor.accept(stream));
+    let tls = tokio::select! {
+        result = handshake => match result {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(err)) => {
+                tracing::debug!(target: TARGET, remote = ?info.remote_addr, %err, "TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(target: TARGET, remote = ?info.remote_addr, "TLS handshake timed out");
+                return;
+            }
+        },
+        _ = phase.wait_for(|phase| *phase == Phase::Closed) => return,
+    };
+    conn::serve(shared, tls, info).await;
+}

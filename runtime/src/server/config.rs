@@ -1,0 +1,116 @@
+//! Server limits and modes, with their defaults in one place.
+//!
+//! Every value here has a builder method on [`Server`](super::Server) whose
+//! documentation repeats the default; the reasons for each default are next
+//! to the constant.
+
+use std::time::Duration;
+
+use crate::context::DEFAULT_BODY_LIMIT;
+
+/// How the server spreads connections over threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Tasks on the runtime `serve` is awaited in (work-stealing when that
+    /// runtime is multi-threaded).
+    MultiThread,
+    /// One OS thread per worker, each with a current-thread runtime and its
+    /// own `SO_REUSEPORT` listener.
+    ThreadPerCore,
+}
+
+/// The mode a server runs in unless told otherwise.
+///
+/// Multi-thread runs on the application's own runtime, so everything the
+/// application spawns shares one pool, uneven handlers are balanced by work
+/// stealing, and it behaves the same on every OS. Thread-per-core avoids
+/// cross-thread wakeups and is opt-in until benchmarks show it wins; switching
+/// the default is this one line.
+pub(crate) const DEFAULT_MODE: Mode = Mode::MultiThread;
+
+/// hyper's own default; also bounds how long an idle HTTP/1.1 keep-alive
+/// connection waits for its next request (hyper starts the clock as soon as
+/// it waits for a request head).
+pub(crate) const DEFAULT_HEADER_READ_TIMEOUT: Option<Duration> = Some(Duration::from_secs(30));
+
+/// The same as the header timeout, so HTTP/1.1 and HTTP/2 connections go
+/// idle-closed after the same time.
+pub(crate) const DEFAULT_KEEP_ALIVE_TIMEOUT: Option<Duration> = Some(Duration::from_secs(30));
+
+/// Generous for real request heads (browsers send a few KiB; nginx accepts
+/// 32 KiB, Node 16 KiB), small enough that 10 000 connections cannot pin
+/// gigabytes of read buffers.
+pub(crate) const DEFAULT_MAX_HEADER_SIZE: usize = 64 * 1024;
+
+/// hyper refuses read buffers smaller than this (its `max_buf_size` panics).
+pub(crate) const MIN_MAX_HEADER_SIZE: usize = 8 * 1024;
+
+/// Bounds memory and file descriptors; note the process's own descriptor
+/// limit (`ulimit -n`) is often lower and then applies first.
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+
+/// High enough that a healthy application never meets it; low enough that a
+/// stuck dependency turns into fast 503s instead of an unbounded queue.
+pub(crate) const DEFAULT_MAX_IN_FLIGHT: usize = 8_192;
+
+/// Handlers that hang hold an in-flight slot; 30 s matches the shutdown
+/// deadline. Routes override it with `timeout = ".."`.
+pub(crate) const DEFAULT_REQUEST_TIMEOUT: Option<Duration> = Some(Duration::from_secs(30));
+
+/// Kubernetes' default termination grace period.
+pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Seconds a shed client is told to wait.
+pub(crate) const DEFAULT_RETRY_AFTER: u32 = 1;
+
+/// Linux caps the accept queue at `net.core.somaxconn` (4096 on recent
+/// kernels) anyway; tokio uses 1024 too.
+pub(crate) const DEFAULT_BACKLOG: u32 = 1024;
+
+/// hyper's default.
+pub(crate) const DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS: u32 = 200;
+
+/// Everything the builder sets; read-only once serving starts.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) mode: Mode,
+    pub(crate) workers: usize,
+    pub(crate) header_read_timeout: Option<Duration>,
+    pub(crate) keep_alive_timeout: Option<Duration>,
+    pub(crate) max_header_size: usize,
+    pub(crate) max_connections: usize,
+    pub(crate) max_in_flight: usize,
+    pub(crate) body_limit: u64,
+    pub(crate) request_timeout: Option<Duration>,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) retry_after: u32,
+    pub(crate) backlog: u32,
+    pub(crate) nodelay: bool,
+    pub(crate) http2_max_concurrent_streams: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: DEFAULT_MODE,
+            workers: default_workers(),
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
+            max_header_size: DEFAULT_MAX_HEADER_SIZE,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            body_limit: DEFAULT_BODY_LIMIT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            retry_after: DEFAULT_RETRY_AFTER,
+            backlog: DEFAULT_BACKLOG,
+            nodelay: true,
+            http2_max_concurrent_streams: DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS,
+        }
+    }
+}
+
+/// The number of cores this process may run on, or 1 if unknown.
+pub(crate) fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

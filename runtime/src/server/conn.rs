@@ -1,0 +1,136 @@
+//! One connection: hyper's automatic HTTP/1.1 / HTTP/2 serving, plus the
+//! two things hyper does not do by itself: closing idle connections and
+//! reacting to the server's shutdown.
+//!
+//! The protocol is picked from the first bytes: the HTTP/2 preface means
+//! HTTP/2 with prior knowledge (h2c, or h2 after ALPN), anything else
+//! HTTP/1.1 with keep-alive and pipelining.
+
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::Instant;
+
+use super::request;
+use super::shared::Shared;
+use super::shutdown::Phase;
+use super::trace::TARGET;
+use crate::context::ConnInfo;
+use crate::service::Router;
+
+/// The state of one connection that its requests see. Allocated once per
+/// connection; each request clones the `Arc`.
+pub(crate) struct ConnState<R> {
+    pub(crate) shared: Arc<Shared<R>>,
+    pub(crate) info: ConnInfo,
+    /// Requests of this connection being answered.
+    active: AtomicUsize,
+    /// Whether a request started since the idle check last looked.
+    touched: AtomicBool,
+}
+
+impl<R> ConnState<R> {
+    /// Marks a request as started until the guard drops.
+    #[inline]
+    pub(crate) fn start_request(&self) -> ActiveGuard<'_> {
+        self.active.fetch_add(1, Ordering::Relaxed);
+        self.touched.store(true, Ordering::Relaxed);
+        ActiveGuard(&self.active)
+    }
+
+    /// No request is being answered and none started since the last look.
+    fn is_quiet(&self) -> bool {
+        let touched = self.touched.swap(false, Ordering::Relaxed);
+        !touched && self.active.load(Ordering::Relaxed) == 0
+    }
+}
+
+/// A request being answered on a connection.
+#[derive(Debug)]
+pub(crate) struct ActiveGuard<'a>(&'a AtomicUsize);
+
+impl Drop for ActiveGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Serves `io` until the client closes it, it goes idle, or the server shuts
+/// down.
+///
+/// Idle means: no request answered or started for `keep_alive_timeout`. The
+/// check runs every half timeout, so an idle connection closes after between
+/// one and one and a half timeouts. It also covers connections that never
+/// send a byte, which hyper's header timeout does not see (the protocol
+/// detection reads first). Closing is hyper's graceful shutdown: a request
+/// being answered is finished first.
+pub(crate) async fn serve<R, I>(shared: Arc<Shared<R>>, io: I, info: ConnInfo)
+where
+    R: Router,
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut phase = shared.shutdown.subscribe();
+    let idle_tick = shared
+        .config
+        .keep_alive_timeout
+        .map(|t| (t / 2).max(Duration::from_millis(1)));
+    let conn = Arc::new(ConnState {
+        shared: shared.clone(),
+        info,
+        active: AtomicUsize::new(0),
+        touched: AtomicBool::new(false),
+    });
+    let service = {
+        let conn = conn.clone();
+        service_fn(move |req| request::handle(conn.clone(), req))
+    };
+    let mut http = pin!(shared.http.serve_connection(TokioIo::new(io), service));
+
+    let mut closing = false;
+    if *phase.borrow_and_update() != Phase::Running {
+        closing = true;
+        http.as_mut().graceful_shutdown();
+    }
+    let idle = tokio::time::sleep(idle_tick.unwrap_or(Duration::MAX / 4));
+    let mut idle = pin!(idle);
+    let mut quiet_ticks = 0u8;
+    loop {
+        tokio::select! {
+            biased;
+            done = http.as_mut() => {
+                if let Err(err) = done {
+                    tracing::debug!(target: TARGET, remote = ?info.remote_addr, %err, "connection ended with an error");
+                }
+                return;
+            }
+            changed = phase.changed() => {
+                let now = if changed.is_ok() { *phase.borrow_and_update() } else { Phase::Closed };
+                match now {
+                    Phase::Running => {}
+                    Phase::Draining if !closing => {
+                        closing = true;
+                        http.as_mut().graceful_shutdown();
+                    }
+                    Phase::Draining => {}
+                    Phase::Closed => return,
+                }
+            }
+            () = idle.as_mut(), if !closing && idle_tick.is_some() => {
+                quiet_ticks = if conn.is_quiet() { quiet_ticks + 1 } else { 0 };
+                if quiet_ticks >= 2 {
+                    tracing::trace!(target: TARGET, remote = ?info.remote_addr, "closing an idle connection");
+                    closing = true;
+                    http.as_mut().graceful_shutdown();
+                } else if let Some(tick) = idle_tick {
+                    idle.as_mut().reset(Instant::now() + tick);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,497 @@
+//! The HTTP server: serves any [`Router`] over HTTP/1.1 and HTTP/2.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! # struct App;
+//! # impl mambo::Router for App {
+//! #     fn routes(&self) -> &'static [mambo::RouteInfo] { &[] }
+//! #     fn handle(&self, _: mambo::Request, _: mambo::ConnInfo)
+//! #         -> impl Future<Output = mambo::Response> + Send + '_ {
+//! #         async { mambo::IntoResponse::into_response("hi") }
+//! #     }
+//! # }
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     mambo::Server::bind("0.0.0.0:8080")
+//!         .max_in_flight(1_000)
+//!         .shutdown_timeout(Duration::from_secs(10))
+//!         .serve(App)
+//!         .await
+//! }
+//! ```
+//!
+//! # What it does
+//!
+//! - **Protocols.** HTTP/1.1 with keep-alive and pipelining, and HTTP/2 with
+//!   prior knowledge (h2c) on the same port, told apart by the first bytes.
+//!   With the `tls` feature, HTTPS with HTTP/2 and HTTP/1.1 offered by ALPN.
+//! - **Modes.** [`multi_thread`](Server::multi_thread) (the default) runs
+//!   connections as tasks on the runtime `serve` is awaited in;
+//!   [`thread_per_core`](Server::thread_per_core) starts
+//!   [`workers`](Server::workers) threads, each with a current-thread runtime
+//!   and its own `SO_REUSEPORT` listener.
+//! - **Shutdown.** On Ctrl-C or SIGTERM, or when the future given to
+//!   [`with_graceful_shutdown`](Server::with_graceful_shutdown) completes:
+//!   stop accepting, close idle connections, let requests in flight finish
+//!   for up to [`shutdown_timeout`](Server::shutdown_timeout), then return
+//!   `Ok(())`.
+//! - **Limits.** Slow clients are cut off by the
+//!   [header read timeout](Server::header_read_timeout); past
+//!   [`max_connections`](Server::max_connections) or
+//!   [`max_in_flight`](Server::max_in_flight) the server answers 503 with
+//!   `Retry-After` right away instead of queueing.
+//! - **Panics.** A panic anywhere in the router's future is a 500 with the
+//!   usual JSON error body; the connection and the server carry on.
+//! - **Tracing.** With a subscriber enabled for `mambo::server` at `DEBUG`,
+//!   each request gets a `request` span (method, path) and a `response`
+//!   event (status, latency). Without one it costs a level check.
+//!
+//! # Costs
+//!
+//! Per connection: one task, one `Arc` of connection state, hyper's buffers.
+//! Per request: no allocation of the server's own: the request future is one
+//! concrete type per router, the body is handed over as
+//! [`Body::Incoming`](crate::Body::Incoming), and the bookkeeping is an `Arc`
+//! clone and a few relaxed atomic operations.
+
+mod accept;
+mod config;
+mod conn;
+mod listener;
+mod request;
+mod run;
+mod shared;
+mod shed;
+mod shutdown;
+#[cfg(feature = "tls")]
+mod tls;
+mod trace;
+
+use std::future::Future;
+use std::io;
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[cfg(feature = "tls")]
+pub use tokio_rustls::rustls;
+
+use self::config::{Config, MIN_MAX_HEADER_SIZE, Mode};
+use self::shared::Shared;
+use self::shutdown::Trigger;
+use crate::service::Router;
+
+/// An HTTP server, configured with builder methods and started with
+/// [`serve`](Server::serve).
+///
+/// Every limit has a default that suits a public-facing service; each
+/// builder method gives its default.
+///
+/// # Examples
+///
+/// Bind port 0, learn the port, serve until told to stop:
+///
+/// ```no_run
+/// # struct App;
+/// # impl mambo::Router for App {
+/// #     fn routes(&self) -> &'static [mambo::RouteInfo] { &[] }
+/// #     fn handle(&self, _: mambo::Request, _: mambo::ConnInfo)
+/// #         -> impl Future<Output = mambo::Response> + Send + '_ {
+/// #         async { mambo::IntoResponse::into_response("hi") }
+/// #     }
+/// # }
+/// # async fn run() -> std::io::Result<()> {
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// let listening = mambo::Server::bind("127.0.0.1:0")
+///     .with_graceful_shutdown(async { stopped.await.ok(); })
+///     .listen()?;
+/// println!("listening on {}", listening.local_addr());
+/// let server = tokio::spawn(listening.serve(App));
+/// // ...
+/// stop.send(()).ok();
+/// server.await.unwrap()?;
+/// # Ok(())
+/// # }
+/// ```
+#[must_use = "a server does nothing until `serve` is awaited"]
+pub struct Server {
+    bind: Bind,
+    config: Config,
+    trigger: Option<Trigger>,
+    #[cfg(feature = "tls")]
+    tls: Option<tls::TlsSource>,
+}
+
+enum Bind {
+    Addrs(io::Result<Vec<SocketAddr>>),
+    Listener(TcpListener),
+}
+
+impl Server {
+    /// A server that will listen on `addr` (`"127.0.0.1:8080"`,
+    /// `"[::]:80"`, `"localhost:3000"`, a [`SocketAddr`], ...).
+    ///
+    /// The name is resolved now; an error surfaces from
+    /// [`listen`](Server::listen) or [`serve`](Server::serve). The first
+    /// address that binds is used. Port 0 picks a free port; see
+    /// [`listen`](Server::listen) to learn which.
+    pub fn bind(addr: impl ToSocketAddrs) -> Self {
+        Server::with_bind(Bind::Addrs(listener::resolve(addr)))
+    }
+
+    /// A server on a listener bound by the caller (tests, socket activation).
+    ///
+    /// In thread-per-core mode the workers share this one socket instead of
+    /// binding their own with `SO_REUSEPORT`.
+    pub fn from_listener(listener: TcpListener) -> Self {
+        Server::with_bind(Bind::Listener(listener))
+    }
+
+    fn with_bind(bind: Bind) -> Self {
+        Server {
+            bind,
+            config: Config::default(),
+            trigger: None,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+
+    /// Runs connections as tasks on the runtime `serve` is awaited in,
+    /// which balances them over its threads by work stealing. **The
+    /// default.**
+    ///
+    /// The runtime's own thread count applies (`#[tokio::main]` starts one
+    /// per core); [`workers`](Server::workers) is not used. Awaited in a
+    /// current-thread runtime, everything runs on that one thread.
+    pub fn multi_thread(mut self) -> Self {
+        self.config.mode = Mode::MultiThread;
+        self
+    }
+
+    /// Runs [`workers`](Server::workers) OS threads, each with its own
+    /// current-thread tokio runtime and its own listener on the same address
+    /// (`SO_REUSEPORT`, Linux; other systems share one listener). A
+    /// connection stays on the thread that accepted it.
+    ///
+    /// `serve` starts the threads and returns once they have all stopped.
+    /// Tasks spawned by handlers run on the worker's runtime and are dropped
+    /// with it at shutdown.
+    pub fn thread_per_core(mut self) -> Self {
+        self.config.mode = Mode::ThreadPerCore;
+        self
+    }
+
+    /// Worker threads in [thread-per-core](Server::thread_per_core) mode.
+    ///
+    /// Default: the number of cores available to the process. 0 counts as 1.
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.config.workers = workers.max(1);
+        self
+    }
+
+    /// How long a client may take to send a request head (slowloris
+    /// protection), counted from when the server starts waiting for it. On
+    /// HTTP/1.1 that includes the wait on an idle keep-alive connection, so
+    /// this also bounds how long such a connection is kept. The connection
+    /// is closed when it passes; with TLS it also bounds the handshake.
+    /// `None` disables it.
+    ///
+    /// Default: 30 s.
+    pub fn header_read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.header_read_timeout = timeout.into();
+        self
+    }
+
+    /// How long a connection may go without a request before it is closed
+    /// (checked every half timeout, so it closes after one to one and a half
+    /// timeouts). Applies to HTTP/2 and to connections that never send a
+    /// byte; on HTTP/1.1 the [header read
+    /// timeout](Server::header_read_timeout) usually closes idle connections
+    /// first. `None` disables it.
+    ///
+    /// Default: 30 s.
+    pub fn keep_alive_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.keep_alive_timeout = timeout.into();
+        self
+    }
+
+    /// The largest request head accepted, in bytes: HTTP/1.1's read buffer
+    /// (a longer head is answered 431) and HTTP/2's header list limit.
+    /// Values under 8 KiB count as 8 KiB (hyper's minimum).
+    ///
+    /// Default: 64 KiB.
+    pub fn max_header_size(mut self, bytes: usize) -> Self {
+        self.config.max_header_size = bytes.max(MIN_MAX_HEADER_SIZE);
+        self
+    }
+
+    /// The most connections open at once, over all workers. A plain-text
+    /// connection over the limit gets a `503` with `Retry-After` (code
+    /// `50302`) and is closed; a TLS one is closed at once.
+    ///
+    /// Default: 10 000.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.config.max_connections = max;
+        self
+    }
+
+    /// The most requests being answered at once, over all connections and
+    /// workers. A request over the limit is answered `503` with
+    /// `Retry-After` and the JSON body `{"code": 50301, "message": ...}`
+    /// without reaching the router.
+    ///
+    /// Default: 8 192.
+    pub fn max_in_flight(mut self, max: usize) -> Self {
+        self.config.max_in_flight = max;
+        self
+    }
+
+    /// The request body limit for routes without `body_limit = ".."`
+    /// ([`ConnInfo::default_body_limit`](crate::ConnInfo)); the body
+    /// extractors answer 413 past it.
+    ///
+    /// Default: [`DEFAULT_BODY_LIMIT`](crate::DEFAULT_BODY_LIMIT), 2 MiB.
+    pub fn body_limit(mut self, bytes: u64) -> Self {
+        self.config.body_limit = bytes;
+        self
+    }
+
+    /// The handler deadline for routes without `timeout = ".."`
+    /// ([`ConnInfo::default_timeout`](crate::ConnInfo)); past it the request
+    /// is answered 504. `None` disables it.
+    ///
+    /// Default: 30 s.
+    pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.request_timeout = timeout.into();
+        self
+    }
+
+    /// How long a graceful shutdown waits for requests in flight before it
+    /// closes the connections left.
+    ///
+    /// Default: 30 s.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.config.shutdown_timeout = timeout;
+        self
+    }
+
+    /// The `Retry-After` of the 503 answers, rounded up to whole seconds.
+    ///
+    /// Default: 1 s.
+    pub fn retry_after(mut self, after: Duration) -> Self {
+        let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+        self.config.retry_after = u32::try_from(secs).unwrap_or(u32::MAX);
+        self
+    }
+
+    /// The length of each listener's queue of connections not yet accepted
+    /// (capped by the OS, `net.core.somaxconn` on Linux). Not used with
+    /// [`from_listener`](Server::from_listener).
+    ///
+    /// Default: 1024.
+    pub fn backlog(mut self, backlog: u32) -> Self {
+        self.config.backlog = backlog;
+        self
+    }
+
+    /// Whether accepted connections set `TCP_NODELAY` (no Nagle delay on
+    /// small responses).
+    ///
+    /// Default: `true`.
+    pub fn tcp_nodelay(mut self, enabled: bool) -> Self {
+        self.config.nodelay = enabled;
+        self
+    }
+
+    /// The most concurrent streams one HTTP/2 connection may open.
+    ///
+    /// Default: 200.
+    pub fn http2_max_concurrent_streams(mut self, max: u32) -> Self {
+        self.config.http2_max_concurrent_streams = max;
+        self
+    }
+
+    /// Shuts down gracefully when `signal` completes, instead of on Ctrl-C /
+    /// SIGTERM (no signal handler is installed then).
+    ///
+    /// Default: Ctrl-C (SIGINT) or SIGTERM.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # struct App;
+    /// # impl mambo::Router for App {
+    /// #     fn routes(&self) -> &'static [mambo::RouteInfo] { &[] }
+    /// #     fn handle(&self, _: mambo::Request, _: mambo::ConnInfo)
+    /// #         -> impl Future<Output = mambo::Response> + Send + '_ {
+    /// #         async { mambo::IntoResponse::into_response("hi") }
+    /// #     }
+    /// # }
+    /// # async fn run() -> std::io::Result<()> {
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    /// let server = mambo::Server::bind("127.0.0.1:8080")
+    ///     .with_graceful_shutdown(async { stopped.await.ok(); })
+    ///     .serve(App);
+    /// # drop(stop);
+    /// server.await
+    /// # }
+    /// ```
+    pub fn with_graceful_shutdown(
+        mut self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Self {
+        // Boxed once per server, not per request.
+        self.trigger = Some(Box::pin(signal));
+        self
+    }
+
+    /// Serves HTTPS with the certificate chain and private key in two PEM
+    /// files (read by [`listen`](Server::listen)), offering HTTP/2 and
+    /// HTTP/1.1 by ALPN.
+    ///
+    /// Default: plain HTTP.
+    #[cfg(feature = "tls")]
+    pub fn tls(
+        mut self,
+        cert_pem: impl AsRef<std::path::Path>,
+        key_pem: impl AsRef<std::path::Path>,
+    ) -> Self {
+        self.tls = Some(tls::TlsSource::Pem {
+            cert: cert_pem.as_ref().into(),
+            key: key_pem.as_ref().into(),
+        });
+        self
+    }
+
+    /// Serves HTTPS with a rustls configuration built by the caller. If it
+    /// offers no ALPN protocols, HTTP/2 and HTTP/1.1 are added.
+    ///
+    /// Default: plain HTTP.
+    #[cfg(feature = "tls")]
+    pub fn tls_config(mut self, config: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(tls::TlsSource::Config(config));
+        self
+    }
+
+    /// Binds the listeners (and reads the TLS files), without serving yet,
+    /// so the caller can learn the bound address.
+    ///
+    /// # Errors
+    ///
+    /// The address did not resolve or bind, or the TLS files are missing or
+    /// invalid.
+    pub fn listen(self) -> io::Result<Listening> {
+        let Server {
+            bind,
+            config,
+            trigger,
+            #[cfg(feature = "tls")]
+            tls,
+        } = self;
+        let count = match config.mode {
+            Mode::MultiThread => 1,
+            Mode::ThreadPerCore => config.workers,
+        };
+        let listeners = match bind {
+            Bind::Addrs(addrs) => listener::bind(&addrs?, count, config.backlog)?,
+            Bind::Listener(listener) => listener::share(listener, count)?,
+        };
+        let local_addr = listeners[0].local_addr()?;
+        #[cfg(feature = "tls")]
+        let tls = tls.as_ref().map(tls::TlsSource::acceptor).transpose()?;
+        Ok(Listening {
+            config,
+            listeners,
+            local_addr,
+            trigger,
+            #[cfg(feature = "tls")]
+            tls,
+        })
+    }
+
+    /// Binds and serves `router` until shutdown; see [`Listening::serve`].
+    ///
+    /// # Errors
+    ///
+    /// As [`listen`](Server::listen) and [`Listening::serve`].
+    pub async fn serve<R: Router>(self, router: R) -> io::Result<()> {
+        self.listen()?.serve(router).await
+    }
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bind: &dyn std::fmt::Debug = match &self.bind {
+            Bind::Addrs(addrs) => addrs,
+            Bind::Listener(listener) => listener,
+        };
+        f.debug_struct("Server")
+            .field("bind", bind)
+            .field("config", &self.config)
+            .field("graceful_shutdown", &self.trigger.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A server with its listeners bound, from [`Server::listen`].
+#[must_use = "a server does nothing until `serve` is awaited"]
+pub struct Listening {
+    config: Config,
+    listeners: Vec<TcpListener>,
+    local_addr: SocketAddr,
+    trigger: Option<Trigger>,
+    #[cfg(feature = "tls")]
+    tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl Listening {
+    /// The address the server listens on (with the port the OS picked when
+    /// bound to port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves `router` until shutdown, then returns `Ok(())` once every
+    /// connection has finished or the shutdown timeout has passed.
+    ///
+    /// # Errors
+    ///
+    /// A listener cannot join the runtime, or a thread-per-core worker
+    /// cannot start (thread or runtime creation failed).
+    ///
+    /// # Panics
+    ///
+    /// When not awaited inside a tokio runtime with the IO and time drivers
+    /// enabled (`#[tokio::main]` enables them).
+    pub async fn serve<R: Router>(self, router: R) -> io::Result<()> {
+        let Listening {
+            config,
+            listeners,
+            local_addr,
+            trigger,
+            #[cfg(feature = "tls")]
+            tls,
+        } = self;
+        #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
+        let mut shared = Shared::new(router, config);
+        #[cfg(feature = "tls")]
+        {
+            shared.tls = tls;
+        }
+        let trigger = trigger.unwrap_or_else(|| Box::pin(shutdown::signal()));
+        tracing::info!(target: "mambo::server", addr = %local_addr, mode = ?shared.config.mode, "serving");
+        run::serve(Arc::new(shared), listeners, trigger).await
+    }
+}
+
+impl std::fmt::Debug for Listening {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listening")
+            .field("local_addr", &self.local_addr)
+            .field("listeners", &self.listeners.len())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,74 @@
+//! What every worker, connection and request of one server shares.
+
+use std::sync::Arc;
+
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::server::conn::auto;
+
+use super::config::Config;
+use super::shed::{InFlight, Rejecter};
+use super::shutdown::Shutdown;
+use crate::context::ConnInfo;
+
+/// One server's state, behind one `Arc`: each connection clones it once.
+pub(crate) struct Shared<R> {
+    pub(crate) router: R,
+    pub(crate) config: Config,
+    /// The HTTP/1.1 + HTTP/2 connection builder, configured once.
+    pub(crate) http: auto::Builder<TokioExecutor>,
+    pub(crate) in_flight: InFlight,
+    pub(crate) shutdown: Arc<Shutdown>,
+    pub(crate) rejecter: Arc<Rejecter>,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl<R> Shared<R> {
+    pub(crate) fn new(router: R, config: Config) -> Self {
+        Shared {
+            router,
+            http: http_builder(&config),
+            in_flight: InFlight::default(),
+            shutdown: Arc::new(Shutdown::new()),
+            rejecter: Arc::new(Rejecter::new(config.retry_after)),
+            config,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+
+    /// The `ConnInfo` of a connection from `remote` accepted on `local`.
+    pub(crate) fn conn_info(
+        &self,
+        remote: std::net::SocketAddr,
+        local: Option<std::net::SocketAddr>,
+        secure: bool,
+    ) -> ConnInfo {
+        ConnInfo {
+            remote_addr: Some(remote),
+            local_addr: local,
+            secure,
+            default_body_limit: self.config.body_limit,
+            default_timeout: self.config.request_timeout,
+        }
+    }
+}
+
+/// Configures hyper from the server's limits.
+fn http_builder(config: &Config) -> auto::Builder<TokioExecutor> {
+    let mut http = auto::Builder::new(TokioExecutor::new());
+    http.http1()
+        .keep_alive(true)
+        // `pipeline_flush(true)` would batch the writes of pipelined
+        // responses, but it also drops hyper's automatic 400/431 answers
+        // (hyper 1.12), so each response is flushed on its own.
+        .pipeline_flush(false)
+        .max_buf_size(config.max_header_size)
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout);
+    http.http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(config.max_header_size).unwrap_or(u32::MAX))
+        .max_concurrent_streams(config.http2_max_concurrent_streams);
+    http
+}

@@ -1,0 +1,191 @@
+//! Load shedding: past a limit, answer 503 at once instead of queueing.
+//!
+//! | limit | answer | code |
+//! |---|---|---|
+//! | in-flight requests | 503 + `Retry-After`, JSON body, the connection lives on | 50301 |
+//! | open connections | a canned HTTP/1.1 503 + `Retry-After` written to the socket, then close (TLS: close) | 50302 |
+//!
+//! Neither path queues: a shed request costs two atomic operations and one
+//! small response, a shed connection one short-lived task, and at most
+//! [`MAX_REJECTING`] of those exist at once.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::StatusCode;
+use http::header::{HeaderValue, RETRY_AFTER};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::error::Error;
+use crate::response::{IntoResponse, Response};
+
+/// Code of the 503 for too many requests in flight.
+pub(crate) const IN_FLIGHT_CODE: u32 = 50301;
+/// Code of the 503 for too many open connections.
+pub(crate) const CONNECTIONS_CODE: u32 = 50302;
+
+/// Connections being turned away at once; past this, new ones are closed
+/// without a word so that shedding itself stays bounded.
+pub(crate) const MAX_REJECTING: usize = 256;
+
+/// How long a turned-away connection may take to read its 503.
+const REJECT_LINGER: Duration = Duration::from_secs(1);
+
+/// A counter on its own cache line: counters written on every request must
+/// not share a line with the read-mostly data next to them.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct Padded<T>(pub(crate) T);
+
+/// Counts requests in flight across the whole server.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight {
+    count: Padded<AtomicUsize>,
+}
+
+impl InFlight {
+    /// Takes a slot unless `max` are taken.
+    #[inline]
+    pub(crate) fn try_acquire(&self, max: usize) -> Option<InFlightGuard<'_>> {
+        let before = self.count.0.fetch_add(1, Ordering::Relaxed);
+        if before >= max {
+            self.count.0.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(InFlightGuard(&self.count.0))
+    }
+
+    /// Requests in flight now.
+    #[cfg(test)]
+    pub(crate) fn current(&self) -> usize {
+        self.count.0.load(Ordering::Relaxed)
+    }
+}
+
+/// One request in flight; frees its slot on drop (also when the request is
+/// cancelled, e.g. an HTTP/2 stream reset).
+#[derive(Debug)]
+pub(crate) struct InFlightGuard<'a>(&'a AtomicUsize);
+
+impl Drop for InFlightGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The answer to a request over the in-flight limit.
+#[cold]
+pub(crate) fn overloaded(retry_after: u32) -> Response {
+    tracing::debug!(target: "mambo::server", "in-flight limit reached, shedding a request");
+    let mut response = Error::with_code(
+        StatusCode::SERVICE_UNAVAILABLE,
+        IN_FLIGHT_CODE,
+        "the server is overloaded, retry later",
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(retry_after));
+    response
+}
+
+/// Turns away connections over the connection limit.
+#[derive(Debug)]
+pub(crate) struct Rejecter {
+    /// Rejections under way.
+    busy: AtomicUsize,
+    /// The raw HTTP/1.1 response, built once per server.
+    response: Bytes,
+}
+
+impl Rejecter {
+    pub(crate) fn new(retry_after: u32) -> Self {
+        Rejecter {
+            busy: AtomicUsize::new(0),
+            response: connection_rejection(retry_after),
+        }
+    }
+
+    /// Writes the 503 to `stream`, closes the write side and reads until the
+    /// client closes, so the kernel does not answer the client's unread
+    /// request with a reset that would destroy the 503.
+    ///
+    /// Spawns one task that lives at most [`REJECT_LINGER`]; with
+    /// [`MAX_REJECTING`] such tasks under way, the connection is just closed.
+    #[cold]
+    pub(crate) fn reject(self: &Arc<Self>, mut stream: TcpStream) {
+        tracing::debug!(target: "mambo::server", "connection limit reached, shedding a connection");
+        if self.busy.fetch_add(1, Ordering::Relaxed) >= MAX_REJECTING {
+            self.busy.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(REJECT_LINGER, async {
+                stream.write_all(&this.response).await?;
+                stream.shutdown().await?;
+                let mut sink = [0u8; 1024];
+                while stream.read(&mut sink).await? != 0 {}
+                Ok::<_, std::io::Error>(())
+            })
+            .await;
+            this.busy.fetch_sub(1, Ordering::Relaxed);
+        });
+    }
+}
+
+/// The raw HTTP/1.1 response written to a connection over the limit.
+fn connection_rejection(retry_after: u32) -> Bytes {
+    let body =
+        format!(r#"{{"code":{CONNECTIONS_CODE},"message":"too many connections, retry later"}}"#);
+    Bytes::from(format!(
+        "HTTP/1.1 503 Service Unavailable\r\n\
+         content-type: application/json\r\n\
+         retry-after: {retry_after}\r\n\
+         connection: close\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_in_flight_limit_holds_and_frees() {
+        let in_flight = InFlight::default();
+        let first = in_flight.try_acquire(1).unwrap();
+        assert!(in_flight.try_acquire(1).is_none());
+        assert_eq!(in_flight.current(), 1);
+        drop(first);
+        assert_eq!(in_flight.current(), 0);
+        assert!(in_flight.try_acquire(1).is_some());
+    }
+
+    #[test]
+    fn overloaded_is_a_503_with_retry_after_and_the_json_body() {
+        let response = overloaded(3);
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[RETRY_AFTER], "3");
+        assert_eq!(
+            response.body().as_bytes().unwrap(),
+            br#"{"code":50301,"message":"the server is overloaded, retry later"}"#
+        );
+    }
+
+    #[test]
+    fn the_connection_rejection_is_well_formed_http() {
+        let raw = connection_rejection(2);
+        let text = std::str::from_utf8(&raw).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 503 "));
+        assert!(head.contains("retry-after: 2"));
+        assert!(head.contains(&format!("content-length: {}", body.len())));
+        assert!(body.contains("50302"));
+    }
+}

@@ -1,0 +1,7 @@
+use mambo::ApiError;
+
+#[derive(Debug, ApiError)]
+#[api(code = 1001, message = "accepted", status = 202)]
+struct Accepted;
+
+fn main() {}

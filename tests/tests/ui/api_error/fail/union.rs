@@ -1,0 +1,9 @@
+use mambo::ApiError;
+
+#[derive(ApiError)]
+union Bits {
+    int: u32,
+    float: f32,
+}
+
+fn main() {}
