@@ -44,8 +44,22 @@ pub fn emit(def: &RouterDef, input: &TokenStream) -> TokenStream {
     out
 }
 
+/// How a listed handler's carrier is called: `self::name` for a bare name,
+/// so that a handler called like a prelude macro (`file`, `line`, `vec`)
+/// is not ambiguous with it; other paths as written.
+fn carrier_path(path: &Path) -> TokenStream {
+    match path.get_ident() {
+        Some(ident) => {
+            let this = syn::Ident::new("self", ident.span());
+            quote!(#this::#ident)
+        }
+        None => quote!(#path),
+    }
+}
+
 /// `first! { [ [second] .. [last] [finish] ] [ head ] }`
 fn call_chain(routes: &[&Path], finish: TokenStream, head: TokenStream) -> TokenStream {
+    let routes: Vec<TokenStream> = routes.iter().map(|path| carrier_path(path)).collect();
     match routes.split_first() {
         None => quote!( #finish ! { [ ] [ #head ] } ),
         Some((first, rest)) => quote! {
