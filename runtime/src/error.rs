@@ -13,7 +13,56 @@ use crate::response::{APPLICATION_JSON, IntoResponse, Response};
 /// An error with a numeric code and a message, rendered as
 /// `{"code": …, "message": "…"}`.
 ///
-/// Derive it with `#[derive(ApiError)]`, or implement it by hand:
+/// # Deriving
+///
+/// `#[derive(ApiError)]` takes `#[api(code = .., message = "..")]` on each
+/// variant of an enum, or on a struct:
+///
+/// ```
+/// use mambo::prelude::*;
+///
+/// #[derive(Debug)]
+/// struct DbError;
+/// # impl std::fmt::Display for DbError {
+/// #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("db") }
+/// # }
+/// # impl std::error::Error for DbError {}
+///
+/// #[derive(Debug, ApiError)]
+/// enum AppError {
+///     /// 404: the status is the code's first three digits.
+///     #[api(code = 40401, message = "user {0} not found")]
+///     UserNotFound(u64),
+///     /// Named fields by name, with any format spec.
+///     #[api(code = 409, message = "name {name:?} is taken")]
+///     NameTaken { name: String },
+///     /// `#[source]` is returned by `Error::source`; `status` overrides the
+///     /// derived one (and allows codes outside the scheme).
+///     #[api(code = 50301, message = "database unavailable", status = 503)]
+///     Database(#[source] DbError),
+/// }
+///
+/// let err = AppError::UserNotFound(7);
+/// assert_eq!((err.code(), err.status()), (40401, StatusCode::NOT_FOUND));
+/// assert_eq!(err.to_string(), "user 7 not found");
+/// assert!(std::error::Error::source(&AppError::Database(DbError)).is_some());
+/// ```
+///
+/// - `code`: a 3-digit status (`404`) or the status followed by two digits
+///   (`40401`); a code that does not map to a 4xx or 5xx status is a compile
+///   error, unless `status = ..` (400 to 599) is given.
+/// - `message`: a format string over the fields (`{0}`, `{}`, `{name}`,
+///   `{name:?}`; `{{` for a brace); a field that does not exist is a compile
+///   error. A message without fields is returned borrowed, without allocating.
+/// - `#[source]`: at most one field per variant; any `std::error::Error +
+///   'static`, `Box<dyn Error + Send + Sync>` included.
+///
+/// The derive implements `ApiError` (the status is computed at compile
+/// time), `Display` (the message), `std::error::Error` (so the type must
+/// also be `Debug`) and [`IntoResponse`] (the JSON error body, through
+/// [`render`]), so handlers can return `Result<T, AppError>`.
+///
+/// # Implementing by hand
 ///
 /// ```
 /// use std::borrow::Cow;

@@ -20,7 +20,7 @@
 //!
 //! #[tokio::main]
 //! async fn main() -> std::io::Result<()> {
-//!     mambo::Server::bind("127.0.0.1:8080").serve(App::new(())).await
+//!     mambo::Server::bind("127.0.0.1:8080").serve(App::new()).await
 //! }
 //! ```
 #![deny(missing_docs)]

@@ -91,6 +91,13 @@ struct AppState {
 /// Records the order middleware runs in.
 static TRACE: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
+/// Records `event` for requests that carry `x-trace` (tests run in parallel).
+fn trace<S>(cx: &RequestContext<'_, S>, event: String) {
+    if cx.headers().contains_key("x-trace") {
+        TRACE.lock().unwrap().push(event);
+    }
+}
+
 #[derive(Default)]
 struct Outer;
 
@@ -98,12 +105,12 @@ impl<S: Sync> Middleware<S> for Outer {
     type Local = ();
 
     async fn before(&self, cx: &mut RequestContext<'_, S>, _: &mut ()) -> Flow {
-        TRACE.lock().unwrap().push(format!("outer before {}", cx.path()));
+        trace(cx, format!("outer before {}", cx.path()));
         Flow::Continue
     }
 
-    async fn after(&self, _: &RequestContext<'_, S>, _: &mut (), response: &mut Response) {
-        TRACE.lock().unwrap().push(format!("outer after {}", response.status().as_u16()));
+    async fn after(&self, cx: &RequestContext<'_, S>, _: &mut (), response: &mut Response) {
+        trace(cx, format!("outer after {}", response.status().as_u16()));
         response.headers_mut().insert("x-outer", "1".parse().unwrap());
     }
 }
@@ -116,7 +123,7 @@ impl<S: Sync> Middleware<S> for RequireAdmin {
     type Local = ();
 
     async fn before(&self, cx: &mut RequestContext<'_, S>, _: &mut ()) -> Flow {
-        TRACE.lock().unwrap().push("admin before".to_owned());
+        trace(cx, "admin before".to_owned());
         if cx.headers().get("x-admin").is_some_and(|v| v == "yes") {
             Flow::Continue
         } else {
@@ -124,8 +131,8 @@ impl<S: Sync> Middleware<S> for RequireAdmin {
         }
     }
 
-    async fn after(&self, _: &RequestContext<'_, S>, _: &mut (), _: &mut Response) {
-        TRACE.lock().unwrap().push("admin after".to_owned());
+    async fn after(&self, cx: &RequestContext<'_, S>, _: &mut (), _: &mut Response) {
+        trace(cx, "admin after".to_owned());
     }
 }
 
@@ -309,14 +316,14 @@ async fn route_timeout_is_504() {
 #[tokio::test]
 async fn middleware_order_scopes_and_early_answers() {
     let client = client();
-    TRACE.lock().unwrap().clear();
-    let response = client.get("/admin/stats").header("x-admin", "yes").send().await;
+    let response = client.get("/admin/stats").header("x-admin", "yes").header("x-trace", "1").send().await;
     assert_eq!(response.text(), "stats");
     assert_eq!(response.header("x-outer"), Some("1"));
-    let denied = client.get("/admin").send().await;
+    let denied = client.get("/admin").header("x-trace", "1").send().await;
     assert_eq!(denied.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(denied.header("x-outer"), Some("1"), "outer after sees early answers");
-    let nested = client.get("/admin/nested/orgs/rust/members").header("x-admin", "yes").send().await;
+    let nested =
+        client.get("/admin/nested/orgs/rust/members").header("x-admin", "yes").header("x-trace", "1").send().await;
     assert_eq!(nested.text(), "members of rust");
     let trace = TRACE.lock().unwrap().clone();
     assert_eq!(

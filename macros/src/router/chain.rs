@@ -44,11 +44,24 @@ pub fn emit(def: &RouterDef, input: &TokenStream) -> TokenStream {
     out
 }
 
-/// How a listed handler's carrier is called: `self::name` for a bare name,
-/// so that a handler called like a prelude macro (`file`, `line`, `vec`)
-/// is not ambiguous with it; other paths as written.
+/// Macros of the standard prelude. A handler named like one of them must be
+/// called as `self::name!`: a macro-expanded name may not shadow a prelude
+/// macro, so the bare name would be ambiguous.
+const PRELUDE_MACROS: [&str; 34] = [
+    "assert", "assert_eq", "assert_ne", "cfg", "column", "compile_error", "concat", "dbg",
+    "debug_assert", "debug_assert_eq", "debug_assert_ne", "env", "eprint", "eprintln", "file",
+    "format", "format_args", "include", "include_bytes", "include_str", "line", "matches",
+    "module_path", "option_env", "panic", "print", "println", "stringify", "thread_local", "todo",
+    "unimplemented", "unreachable", "vec", "write",
+];
+
+/// How a listed handler's carrier is called: as written, except a bare name
+/// that is also a prelude macro (`file`, `line`, `vec`), which becomes
+/// `self::name`. Bare names stay bare otherwise, because rustc's error for a
+/// bare name that is no macro says that it is a function, which is the hint
+/// the user needs (add `#[route]`).
 fn carrier_path(path: &Path) -> TokenStream {
-    match path.get_ident() {
+    match path.get_ident().filter(|ident| PRELUDE_MACROS.contains(&ident.to_string().as_str())) {
         Some(ident) => {
             let this = syn::Ident::new("self", ident.span());
             quote!(#this::#ident)

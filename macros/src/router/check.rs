@@ -38,13 +38,42 @@ fn every_param_has_an_argument(route: &Route, errors: &mut Vec<syn::Error>) {
                 route.payload.name,
             ),
         );
-        let signature_span = match route.payload.args.first() {
-            Some(first) => first.ty.to_token_stream().into_iter().next().map_or(route.payload.name.span(), |t| t.span()),
-            None => route.payload.name.span(),
+        let closest = route
+            .payload
+            .args
+            .iter()
+            .filter_map(|arg| arg.name.as_ref())
+            .filter(|arg| !route.pattern.param_names().any(|p| p == unraw(arg)))
+            .map(|arg| (edit_distance(&unraw(arg), name), arg))
+            .filter(|(distance, _)| *distance <= 2)
+            .min_by_key(|(distance, _)| *distance);
+        let note = match closest {
+            Some((_, arg)) => syn::Error::new(arg.span(), format!("note: did you mean `{name}`? `{}` is taken as an extractor", unraw(arg))),
+            None => {
+                let span = route.payload.args.first().map_or(route.payload.name.span(), |first| {
+                    first.name.as_ref().map_or_else(|| first.ty.to_token_stream().into_iter().next().map_or(route.payload.name.span(), |t| t.span()), |n| n.span())
+                });
+                syn::Error::new(span, format!("note: expected an argument named `{name}` among these"))
+            }
         };
-        err.combine(syn::Error::new(signature_span, format!("note: expected an argument named `{name}` here")));
+        err.combine(note);
         errors.push(err);
     }
+}
+
+/// Levenshtein distance, for "did you mean" notes.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// Two parameters of one name would both want the same argument.
@@ -59,6 +88,18 @@ fn param_names_are_unique(route: &Route, errors: &mut Vec<syn::Error>) {
                     route.pattern.to_text()
                 ),
             ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edit_distance;
+
+    #[test]
+    fn edit_distances() {
+        for (a, b, d) in [("slug", "slg", 1), ("id", "id", 0), ("id", "name", 4), ("owner", "ownr", 1), ("", "ab", 2)] {
+            assert_eq!(edit_distance(a, b), d, "{a} {b}");
         }
     }
 }

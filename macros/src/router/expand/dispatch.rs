@@ -157,7 +157,13 @@ fn route_fn(router: &Router, route: &Route) -> TokenStream {
         syn::ReturnType::Default => route.payload.name.span(),
         syn::ReturnType::Type(_, ty) => ty.span(),
     };
-    let respond = quote_spanned!(Span::call_site().located_at(output_span)=> ::mambo::__private::respond(#call));
+    // The output gets a name spanned at the handler's return type, so that a
+    // type that is no response is reported there.
+    let output = syn::Ident::new("output", Span::call_site().located_at(output_span));
+    let respond = quote! {
+        let #output = #call;
+        ::mambo::__private::respond(#output)
+    };
     let drop_body = if uses_body { quote!() } else { quote!(drop(body);) };
     let guarded = quote! {{
         let cx: &::mambo::RequestContext<'_, #state> = &*cx;
