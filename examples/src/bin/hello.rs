@@ -1,39 +1,75 @@
-//! The smallest Mambo service: plaintext, JSON, path parameters.
+//! The smallest Mambo service, and the one the benchmarks load.
 //!
 //! ```text
-//! cargo run --release -p mambo-examples --bin hello
+//! cargo run --release -p mambo-examples --bin hello              # 127.0.0.1:8080
+//! cargo run --release -p mambo-examples --bin hello -- --routes  # print the route table
 //! curl localhost:8080/json
 //! ```
+//!
+//! Flags: `--addr HOST:PORT` (default `127.0.0.1:8080`), `--port N`,
+//! `--mode multi-thread|thread-per-core`, `--workers N`, `--routes`.
 
-use mambo::prelude::*;
+use mambo_examples::hello::Hello;
 
-#[route(GET "/plaintext")]
-async fn plaintext() -> &'static str {
-    "Hello, World!"
+/// Command-line options.
+struct Options {
+    addr: String,
+    thread_per_core: Option<bool>,
+    workers: Option<usize>,
+    print_routes: bool,
 }
 
-#[route(GET "/user/:id/post/:slug")]
-async fn user_post(id: u64, slug: &str) -> String {
-    format!("user {id} post {slug}")
-}
-
-#[route(GET | POST "/ping")]
-fn ping() -> &'static str {
-    "ok"
-}
-
-mambo::router! {
-    pub struct Hello {
-        routes: [plaintext, user_post, ping],
+fn parse_options() -> Result<Options, String> {
+    let mut options =
+        Options { addr: "127.0.0.1:8080".to_owned(), thread_per_core: None, workers: None, print_routes: false };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("`{arg}` needs a value"));
+        match arg.as_str() {
+            "--addr" => options.addr = value()?,
+            "--port" => options.addr = format!("127.0.0.1:{}", value()?),
+            "--mode" => {
+                options.thread_per_core = Some(match value()?.as_str() {
+                    "thread-per-core" => true,
+                    "multi-thread" => false,
+                    other => return Err(format!("unknown mode `{other}`: use multi-thread or thread-per-core")),
+                })
+            }
+            "--workers" => options.workers = Some(value()?.parse().map_err(|e| format!("--workers: {e}"))?),
+            "--routes" => options.print_routes = true,
+            "--help" | "-h" => {
+                return Err(
+                    "usage: hello [--addr HOST:PORT | --port N] [--mode multi-thread|thread-per-core] [--workers N] [--routes]"
+                        .to_owned(),
+                );
+            }
+            other => return Err(format!("unknown argument `{other}` (try --help)")),
+        }
     }
+    Ok(options)
 }
 
-fn main() {
-    let app = Hello::new();
-    for route in Hello::ROUTES {
-        println!("{:?} {} -> {}", route.methods, route.pattern, route.handler);
+fn main() -> std::io::Result<()> {
+    let options = parse_options().unwrap_or_else(|message| {
+        eprintln!("{message}");
+        std::process::exit(2);
+    });
+    if options.print_routes {
+        for route in Hello::ROUTES {
+            println!("{:<8} {:<24} {}", route.methods.join("|"), route.pattern, route.handler);
+        }
+        return Ok(());
     }
-    println!("{:?}", app.lookup(&Method::GET, "/user/7/post/hi"));
-    println!("{:?}", app.lookup(&Method::DELETE, "/user/7/post/hi"));
-    println!("{:?}", app.lookup(&Method::GET, "/nope"));
+    let mut server = mambo::Server::bind(options.addr.as_str());
+    server = match options.thread_per_core {
+        Some(true) => server.thread_per_core(),
+        Some(false) => server.multi_thread(),
+        None => server,
+    };
+    if let Some(workers) = options.workers {
+        server = server.workers(workers);
+    }
+    let listening = server.listen()?;
+    println!("hello listening on http://{}", listening.local_addr());
+    tokio::runtime::Runtime::new()?.block_on(listening.serve(Hello::new()))
 }

@@ -1,0 +1,5 @@
+//! Mambo's example services, as a library so that tests and benchmarks can
+//! load the same routers the binaries in `src/bin/` serve.
+#![deny(missing_docs)]
+
+pub mod hello;
