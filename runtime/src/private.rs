@@ -80,28 +80,40 @@ pub fn respond<T: IntoResponse>(value: T) -> Response {
 
 /// Runs a route's handler future under its deadline, turning a panic into a
 /// 500 and an expired deadline into a 504.
+///
+/// The deadline timer starts only if the handler is still pending after its
+/// first poll: most handlers answer at once, and they then cost neither a
+/// clock read nor a timer registration.
 pub async fn guard<F>(route: &'static RouteInfo, timeout: Option<std::time::Duration>, handler: F) -> Response
 where
     F: Future<Output = Response>,
 {
-    let caught = catch_unwind(handler);
-    let outcome = match timeout {
-        Some(deadline) => match tokio::time::timeout(deadline, caught).await {
-            Ok(outcome) => outcome,
-            Err(_) => {
-                tracing::warn!(route = route.pattern, ?deadline, "handler timed out");
-                return Error::new(StatusCode::GATEWAY_TIMEOUT, "the handler did not answer in time")
-                    .into_response();
-            }
-        },
-        None => caught.await,
-    };
+    let mut caught = std::pin::pin!(catch_unwind(handler));
+    let mut deadline = std::pin::pin!(None::<tokio::time::Sleep>);
+    let outcome = std::future::poll_fn(|cx| {
+        if let Poll::Ready(outcome) = caught.as_mut().poll(cx) {
+            return Poll::Ready(Some(outcome));
+        }
+        let Some(timeout) = timeout else { return Poll::Pending };
+        if deadline.is_none() {
+            deadline.set(Some(tokio::time::sleep(timeout)));
+        }
+        match deadline.as_mut().as_pin_mut() {
+            Some(sleep) => sleep.poll(cx).map(|()| None),
+            None => Poll::Pending,
+        }
+    })
+    .await;
     match outcome {
-        Ok(response) => response,
-        Err(panic) => {
+        Some(Ok(response)) => response,
+        Some(Err(panic)) => {
             let message = panic_message(&*panic);
             tracing::error!(route = route.pattern, panic = message, "handler panicked");
             Error::internal().into_response()
+        }
+        None => {
+            tracing::warn!(route = route.pattern, ?timeout, "handler timed out");
+            Error::new(StatusCode::GATEWAY_TIMEOUT, "the handler did not answer in time").into_response()
         }
     }
 }

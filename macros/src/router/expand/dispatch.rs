@@ -109,7 +109,12 @@ fn route_fn(router: &Router, route: &Route) -> TokenStream {
     let mut call_args = Vec::new();
     let mut uses_body = false;
     for (position, arg) in args.iter().enumerate() {
-        let var = format_ident!("arg_{}", position);
+        // Named after the user's argument where it has a name; the prefix
+        // keeps it apart from the dispatcher's own locals.
+        let var = match &arg.name {
+            Some(name) => format_ident!("arg_{}", unraw(name)),
+            None => format_ident!("arg_{}", position),
+        };
         let span = Span::call_site().located_at(arg.ty.span());
         let param = arg.name.as_ref().and_then(|name| {
             let name = unraw(name);
@@ -117,7 +122,7 @@ fn route_fn(router: &Router, route: &Route) -> TokenStream {
         });
         extraction.push(match param {
             Some((param_name, slot)) => {
-                let raw = format_ident!("raw_{}", position);
+                let raw = format_ident!("raw_{}", param_name);
                 let slot = Literal::usize_unsuffixed(slot);
                 quote_spanned! {span=>
                     let #raw = match ::mambo::__private::decode(cx, #slot, #param_name) {

@@ -14,7 +14,7 @@ pub fn emit(router: &Router, tree: &Node, max_params: usize) -> TokenStream {
     let n = Literal::usize_unsuffixed(max_params);
     let mut nodes = Vec::new();
     let mut next_id = 0;
-    emit_node(tree, &router.routes, &mut next_id, &mut nodes);
+    emit_node(tree, "", &router.routes, &mut next_id, &mut nodes);
     let redirect = match router.trailing_slash {
         TrailingSlashMode::Strict => quote!(::mambo::Lookup::NotFound),
         TrailingSlashMode::Redirect => quote! {
@@ -50,23 +50,42 @@ pub fn emit(router: &Router, tree: &Node, max_params: usize) -> TokenStream {
         ) -> Option<(Result<usize, &'static str>, [&'p str; #n])> {
             let mut params: [&'p str; #n] = [""; #n];
             let rest = path.strip_prefix('/')?;
-            Self::__mambo_node_0(method, rest, &mut params).map(|hit| (hit, params))
+            Self::__mambo_node_0_root(method, rest, &mut params).map(|hit| (hit, params))
         }
 
         #(#nodes)*
     }
 }
 
-/// Emits the function for `node` and its descendants; returns its id.
-fn emit_node(node: &Node, routes: &[Route], next_id: &mut usize, out: &mut Vec<TokenStream>) -> usize {
+/// The function name of a node: a number for uniqueness, then the path
+/// matched so far (`__mambo_node_7_repos_owner_repo`), for the reader.
+fn node_name(id: usize, prefix: &str) -> syn::Ident {
+    let mut label: String = prefix
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    label = label.trim_matches('_').to_owned();
+    while label.contains("__") {
+        label = label.replace("__", "_");
+    }
+    label.truncate(48);
+    if label.is_empty() {
+        label.push_str("root");
+    }
+    format_ident!("__mambo_node_{}_{}", id, label.trim_end_matches('_'))
+}
+
+/// Emits the function for `node` (reached by `prefix`) and its descendants;
+/// returns its name.
+fn emit_node(node: &Node, prefix: &str, routes: &[Route], next_id: &mut usize, out: &mut Vec<TokenStream>) -> syn::Ident {
     let id = *next_id;
     *next_id += 1;
-    let name = format_ident!("__mambo_node_{}", id);
+    let name = node_name(id, prefix);
     let mut body = TokenStream::new();
-    body.extend(match_statics(node, routes, next_id, out));
+    body.extend(match_statics(node, prefix, routes, next_id, out));
     let slot = Literal::usize_unsuffixed(node.params_above);
     if let Some((param, child)) = &node.param {
-        let descend = descend(child, routes, next_id, out);
+        let descend = descend(child, &format!("{prefix}/:{param}"), routes, next_id, out);
         let _ = param;
         body.extend(quote! {
             if !segment.is_empty() {
@@ -106,7 +125,7 @@ fn emit_node(node: &Node, routes: &[Route], next_id: &mut usize, out: &mut Vec<T
             None
         }
     });
-    id
+    name
 }
 
 /// Below this many static children a plain string `match` is as fast as the
@@ -119,13 +138,19 @@ const SWITCH_FROM: usize = 3;
 /// segment's length and first 8 bytes read as one integer, which LLVM turns
 /// into a jump table or a binary search; longer segments then compare their
 /// remaining bytes.
-fn match_statics(node: &Node, routes: &[Route], next_id: &mut usize, out: &mut Vec<TokenStream>) -> TokenStream {
+fn match_statics(
+    node: &Node,
+    prefix: &str,
+    routes: &[Route],
+    next_id: &mut usize,
+    out: &mut Vec<TokenStream>,
+) -> TokenStream {
     if node.statics.is_empty() {
         return quote!();
     }
     if node.statics.len() < SWITCH_FROM {
         let arms = node.statics.iter().map(|(text, child)| {
-            let descend = descend(child, routes, next_id, out);
+            let descend = descend(child, &format!("{prefix}/{text}"), routes, next_id, out);
             quote!(#text => { #descend })
         });
         return quote! {
@@ -136,7 +161,7 @@ fn match_statics(node: &Node, routes: &[Route], next_id: &mut usize, out: &mut V
         };
     }
     let arms = node.statics.iter().map(|(text, child)| {
-        let descend = descend(child, routes, next_id, out);
+        let descend = descend(child, &format!("{prefix}/{text}"), routes, next_id, out);
         let len = Literal::usize_unsuffixed(text.len());
         let mut head = [0u8; 8];
         let n = text.len().min(8);
@@ -162,7 +187,13 @@ fn match_statics(node: &Node, routes: &[Route], next_id: &mut usize, out: &mut V
 }
 
 /// Code that continues the match into `child` after its segment matched.
-fn descend(child: &Node, routes: &[Route], next_id: &mut usize, out: &mut Vec<TokenStream>) -> TokenStream {
+fn descend(
+    child: &Node,
+    prefix: &str,
+    routes: &[Route],
+    next_id: &mut usize,
+    out: &mut Vec<TokenStream>,
+) -> TokenStream {
     let on_end = if child.leaf.is_empty() {
         quote!()
     } else {
@@ -170,8 +201,7 @@ fn descend(child: &Node, routes: &[Route], next_id: &mut usize, out: &mut Vec<To
         quote!(if tail.is_none() { return Some(#hit); })
     };
     let on_more = if child.has_children() {
-        let id = emit_node(child, routes, next_id, out);
-        let name = format_ident!("__mambo_node_{}", id);
+        let name = emit_node(child, prefix, routes, next_id, out);
         quote! {
             if let Some(tail) = tail {
                 if let Some(hit) = Self::#name(method, tail, params) {
