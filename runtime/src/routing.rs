@@ -178,21 +178,40 @@ impl<const N: usize> ParamRanges<N> {
 /// Splits the next segment off a path: `("users", Some("1/posts"))` for
 /// `"users/1/posts"`, `("users", None)` for `"users"`.
 ///
-/// Generated lookups call this at every level; it is a plain byte scan
-/// because `str::split` costs more than the whole match tree.
+/// Generated lookups call this at every level. It reads 8 bytes at a time
+/// and finds a `/` among them with integer arithmetic (no SIMD needed):
+/// `str::split` costs more than the whole match tree.
 #[inline(always)]
 pub fn split_segment(rest: &str) -> (&str, Option<&str>) {
     let bytes = rest.as_bytes();
     let mut i = 0;
+    while let Some(chunk) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let word = u64::from_le_bytes(*chunk);
+        // Bytes equal to `/` become zero; the classic "has zero byte" test
+        // then sets the high bit of the first of them (lower bytes first,
+        // since the word is little-endian).
+        let x = word ^ 0x2f2f_2f2f_2f2f_2f2f;
+        let found = x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
+        if found != 0 {
+            return cut(rest, i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
     while i < bytes.len() {
         if bytes[i] == b'/' {
-            // SAFETY: `i` indexes an ASCII `/`, so both `..i` and `i + 1..`
-            // fall on char boundaries of `rest`.
-            return unsafe { (rest.get_unchecked(..i), Some(rest.get_unchecked(i + 1..))) };
+            return cut(rest, i);
         }
         i += 1;
     }
     (rest, None)
+}
+
+#[inline(always)]
+fn cut(rest: &str, slash: usize) -> (&str, Option<&str>) {
+    debug_assert_eq!(rest.as_bytes()[slash], b'/');
+    // SAFETY: `slash` indexes an ASCII `/`, so both `..slash` and
+    // `slash + 1..` fall on char boundaries of `rest`.
+    unsafe { (rest.get_unchecked(..slash), Some(rest.get_unchecked(slash + 1..))) }
 }
 
 /// The first 8 bytes of a segment as a little-endian integer, zero-padded.
@@ -234,6 +253,29 @@ mod tests {
         assert_eq!(split_segment("/"), ("", Some("")));
         assert_eq!(split_segment("a/"), ("a", Some("")));
         assert_eq!(split_segment("é/ü"), ("é", Some("ü")));
+        assert_eq!(split_segment("abcdefghij/k"), ("abcdefghij", Some("k")));
+        assert_eq!(split_segment("abcdefgh/"), ("abcdefgh", Some("")));
+        assert_eq!(split_segment("abcdefghijklmnopq"), ("abcdefghijklmnopq", None));
+    }
+
+    #[test]
+    fn split_segment_agrees_with_split_once_everywhere() {
+        // Every position of the slash, in strings around the 8-byte chunks,
+        // including bytes whose value is near `/` (0x2e, 0x30) and non-ASCII.
+        for len in 0..20 {
+            for slash in 0..=len {
+                let mut text: String = (0..len).map(|i| ['a', '.', '0', 'é', '-'][i % 5]).collect();
+                if slash < len {
+                    let at = text.char_indices().nth(slash).map(|(i, _)| i).unwrap();
+                    text.insert(at, '/');
+                }
+                let expected = match text.split_once('/') {
+                    Some((head, tail)) => (head, Some(tail)),
+                    None => (text.as_str(), None),
+                };
+                assert_eq!(split_segment(&text), expected, "{text:?}");
+            }
+        }
     }
 
     #[test]
