@@ -1,6 +1,11 @@
 //! Items the generated code calls. Not public API: names and signatures may
 //! change in any release.
 
+// The `Err` of these helpers is the response the generated code returns at
+// once; boxing it would allocate on every rejection to shrink a value that
+// only moves one frame up.
+#![allow(clippy::result_large_err)]
+
 use std::borrow::Cow;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;

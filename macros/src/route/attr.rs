@@ -31,7 +31,7 @@ impl Parse for RouteAttr {
                 syn::Error::new(err.span(), "expected an HTTP method such as `GET`: write `#[route(GET \"/path\")]`")
             })?;
             match method::check(&ident) {
-                Ok(_) if methods.iter().any(|m: &Ident| *m == ident) => errors.push(syn::Error::new(
+                Ok(()) if methods.contains(&ident) => errors.push(syn::Error::new(
                     ident.span(),
                     format!("method `{ident}` is listed twice"),
                 )),

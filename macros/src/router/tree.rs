@@ -159,3 +159,106 @@ pub fn path_text(path: &syn::Path) -> String {
     let lead = if path.leading_colon.is_some() { "::" } else { "" };
     format!("{lead}{}", segments.join("::"))
 }
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::Span;
+
+    use super::*;
+    use crate::payload::Payload;
+    use crate::pattern;
+
+    /// Routes from `"METHOD /pattern"` rows, as `router!` would model them.
+    fn routes(rows: &[&str]) -> Vec<Route> {
+        rows.iter()
+            .enumerate()
+            .map(|(index, row)| {
+                let (methods, path) = row.rsplit_once(' ').unwrap();
+                let methods: Vec<String> = methods.split('|').map(str::to_owned).collect();
+                let payload = Payload {
+                    valid: true,
+                    name: syn::Ident::new(&format!("h{index}"), Span::call_site()),
+                    is_async: true,
+                    methods: methods.iter().map(|m| syn::Ident::new(m, Span::call_site())).collect(),
+                    path: syn::LitStr::new(path, Span::call_site()),
+                    body_limit: None,
+                    timeout_ms: None,
+                    args: Vec::new(),
+                    output: syn::ReturnType::Default,
+                };
+                Route {
+                    index,
+                    handler: syn::parse_str(&format!("h{index}")).unwrap(),
+                    payload,
+                    pattern: pattern::parse(path).unwrap(),
+                    methods,
+                    scope_middleware: Vec::new(),
+                }
+            })
+            .collect()
+    }
+
+    fn errors(rows: &[&str]) -> Vec<String> {
+        let mut errors = Vec::new();
+        build(&routes(rows), &mut errors);
+        errors.iter().map(|e| e.to_string()).collect()
+    }
+
+    #[test]
+    fn accepted_route_sets() {
+        let sets: &[&[&str]] = &[
+            &["GET /users/new", "GET /users/:id", "GET /users/:id/posts"],
+            &["GET /static/*path", "GET /static/index.html", "GET /static/css/site.css"],
+            &["GET /a", "GET /a/", "POST /a"],
+            &["GET /users/:id", "DELETE /users/:id", "PUT|PATCH /users/:id"],
+            &["GET /", "GET /:top", "GET /:top/b"],
+            &["GET /x/*rest", "PURGE /x/*rest"],
+        ];
+        for set in sets {
+            assert_eq!(errors(set), Vec::<String>::new(), "{set:?}");
+        }
+    }
+
+    #[test]
+    fn conflicts_and_duplicates() {
+        let rows: &[(&[&str], &str)] = &[
+            (&["GET /u/:id", "GET /u/:name/x"], "`:name` conflicts with `:id`"),
+            (&["GET /src/:id", "GET /src/*path"], "conflicts with `:id`"),
+            (&["GET /src/*path", "GET /src/:id"], "conflicts with `*path`"),
+            (&["GET /src/*path", "GET /src/:id/x"], "conflicts with `*path`"),
+            (&["GET /f/*a", "POST /f/*b"], "conflicts with `*a`"),
+            (&["GET /users", "GET /users"], "duplicate route `GET /users`"),
+            (&["GET|POST /users", "PUT|POST /users"], "duplicate route `POST /users`"),
+            (&["GET /a/:id", "GET /a/:id"], "duplicate route `GET /a/:id`"),
+            (&["GET /f/*rest", "GET /f/*rest"], "duplicate route `GET /f/*rest`"),
+        ];
+        for (set, expected) in rows {
+            let found = errors(set);
+            assert_eq!(found.len(), 1, "{set:?}: {found:?}");
+            assert!(found[0].contains(expected), "{set:?}: {}", found[0]);
+        }
+    }
+
+    #[test]
+    fn every_bad_route_is_reported_at_once() {
+        let found = errors(&["GET /a", "GET /a", "GET /b/:x", "GET /b/:y", "GET /c/:x", "GET /c/*y"]);
+        assert_eq!(found.len(), 3, "{found:?}");
+    }
+
+    #[test]
+    fn tree_shape_and_parameter_slots() {
+        let mut errors = Vec::new();
+        let root = build(&routes(&["GET /repos/:owner/:repo/events", "GET /repos/:owner", "GET /files/*path"]), &mut errors);
+        assert!(errors.is_empty());
+        let repos = &root.statics["repos"];
+        let (owner, owner_node) = repos.param.as_ref().unwrap();
+        assert_eq!(owner, "owner");
+        assert_eq!(owner_node.leaf, [1]);
+        assert_eq!(owner_node.params_above, 1, "the next parameter fills slot 1");
+        let (_, repo_node) = owner_node.param.as_ref().unwrap();
+        assert_eq!(repo_node.statics["events"].leaf, [0]);
+        let files = &root.statics["files"];
+        assert_eq!(files.catch_all.as_ref().map(|(name, leaf)| (name.as_str(), leaf.clone())), Some(("path", vec![2])));
+        assert_eq!(files.params_above, 0);
+    }
+}
