@@ -50,7 +50,119 @@ pub use context::{ConnInfo, DEFAULT_BODY_LIMIT, RequestContext};
 pub use error::{ApiError, Error};
 pub use extract::{ClientAddr, Form, FromRef, Header, Json, Query, State};
 pub use http::{self, HeaderMap, Method, StatusCode, Uri, header};
-pub use mambo_macros::{ApiError, route, router};
+pub use mambo_macros::ApiError;
+
+/// Declares a route handler: `#[route(METHOD "/pattern", options..)]`.
+///
+/// - Methods: `GET`, `POST`, `PUT`, `PATCH`, `DELETE`, `HEAD`, `OPTIONS` or
+///   any upper-case token method (`PURGE`); several with `GET | POST`.
+/// - Pattern: starts with `/`; `:name` is one whole non-empty segment,
+///   `*name` the non-empty rest of the path (last segment only; as in matchit
+///   it never matches an empty rest, so `/files/*path` does not answer
+///   `/files/`). `/a` and `/a/` are different routes.
+/// - Options: `body_limit = "64KiB"` (`B`, `KB`, `MB`, `GB`, `KiB`, `MiB`,
+///   `GiB`) and `timeout = "2s"` (`ms`, `s`, `m`, `h`).
+/// - Arguments named like a path parameter are parsed from it with
+///   [`FromParam`](extract::FromParam) after percent-decoding; every other
+///   argument is an extractor, and only the last one may read the body.
+///
+/// The function is left as written; the attribute adds a hidden macro beside
+/// it that carries the route to [`router!`]. Mistakes that can be seen on one
+/// route (bad pattern, unknown method or option, a generic handler) are
+/// reported here; the others when the route is listed in a router.
+///
+/// # Examples
+///
+/// ```
+/// use mambo::prelude::*;
+///
+/// #[route(GET "/users/:id/files/*path")]
+/// async fn user_file(id: u64, path: &str) -> String {
+///     format!("user {id}, file {path}")
+/// }
+///
+/// #[route(POST | PUT "/echo", body_limit = "1KiB", timeout = "2s")]
+/// fn echo(body: String) -> String {
+///     body
+/// }
+///
+/// mambo::router! {
+///     struct App {
+///         routes: [user_file, echo],
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let client = mambo::test::TestClient::new(App::new());
+/// assert_eq!(client.get("/users/7/files/a/b%20c").send().await.text(), "user 7, file a/b c");
+/// assert_eq!(client.put("/echo").body("hi").send().await.text(), "hi");
+/// assert_eq!(client.get("/users/x/files/a").send().await.status(), StatusCode::BAD_REQUEST);
+/// # });
+/// ```
+pub use mambo_macros::route;
+
+/// Builds a router from [`route`] handlers.
+///
+/// ```text
+/// router! {
+///     #[attributes] pub struct Name {
+///         state: Type,                       // optional; `Name::new()` takes none without it
+///         trailing_slash: strict | redirect, // optional; strict (404) by default
+///         middleware: [Type, Type = expr],   // optional; bare types are built with Default
+///         routes: [handler, module::handler],
+///         scope "/prefix" { middleware: [..], routes: [..], scope ".." { .. } },
+///     }
+/// }
+/// ```
+///
+/// Generates the struct with `new` and `state`, `ROUTES` (every route as
+/// [`RouteInfo`]), `lookup` (pure, allocation-free; see [`Lookup`]), and an
+/// implementation of [`Router`] that [`Server`], [`test::TestClient`] and the
+/// tower adapter serve. Every route mistake in the set (duplicates,
+/// parameters named differently at one position, a parameter and a
+/// catch-all at one position, a parameter with no argument) is a compile
+/// error, all reported in one build.
+///
+/// Declare handlers and routers as module items. Inside a function body two
+/// cases do not resolve: a handler named like a standard macro (`file`,
+/// `line`, `vec`, ...) and a router of more than 64 routes.
+///
+/// # Examples
+///
+/// ```
+/// use mambo::prelude::*;
+///
+/// mod users {
+///     use mambo::prelude::*;
+///
+///     #[route(GET "/:id")]
+///     pub async fn get(id: u64, State(prefix): State<String>) -> String {
+///         format!("{prefix}{id}")
+///     }
+/// }
+///
+/// mambo::router! {
+///     pub struct Api {
+///         state: String,
+///         trailing_slash: redirect,
+///         scope "/users" {
+///             routes: [users::get],
+///         },
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let api = Api::new("user #".to_owned());
+/// assert!(matches!(api.lookup(&Method::GET, "/users/7"), mambo::Lookup::Found { .. }));
+/// assert_eq!(Api::ROUTES[0].pattern, "/users/:id");
+///
+/// let client = mambo::test::TestClient::new(api);
+/// assert_eq!(client.get("/users/7").send().await.text(), "user #7");
+/// assert_eq!(client.get("/users/7/").send().await.status(), StatusCode::PERMANENT_REDIRECT);
+/// assert_eq!(client.post("/users/7").send().await.header("allow"), Some("GET, HEAD, OPTIONS"));
+/// # });
+/// ```
+pub use mambo_macros::router;
 pub use response::{Html, IntoResponse, Redirect, Response, StreamBody};
 pub use routing::{Lookup, ParamRanges, Params, RouteInfo, TrailingSlash, split_segment};
 pub use server::Server;
