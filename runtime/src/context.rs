@@ -15,6 +15,11 @@ use crate::routing::RouteInfo;
 /// Default request body limit: 2 MiB, like axum's.
 pub const DEFAULT_BODY_LIMIT: u64 = 2 * 1024 * 1024;
 
+/// Default handler deadline: 30 s. A handler that hangs holds a connection
+/// and an in-flight slot; 30 s matches the default shutdown timeout, so a
+/// draining server never waits on a handler longer than it waits at all.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// What the server knows about the connection a request came in on, plus the
 /// server-wide defaults that routes may override.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +43,7 @@ impl Default for ConnInfo {
             local_addr: None,
             secure: false,
             default_body_limit: DEFAULT_BODY_LIMIT,
-            default_timeout: None,
+            default_timeout: Some(DEFAULT_TIMEOUT),
         }
     }
 }

@@ -46,7 +46,7 @@ pub mod __private;
 
 pub use body::{Body, ResponseBody};
 pub use bytes::Bytes;
-pub use context::{ConnInfo, DEFAULT_BODY_LIMIT, RequestContext};
+pub use context::{ConnInfo, DEFAULT_BODY_LIMIT, DEFAULT_TIMEOUT, RequestContext};
 pub use error::{ApiError, Error};
 pub use extract::{ClientAddr, Form, FromRef, Header, Json, Query, State};
 pub use http::{self, HeaderMap, Method, StatusCode, Uri, header};

@@ -55,7 +55,7 @@ pub(crate) const DEFAULT_MAX_IN_FLIGHT: usize = 8_192;
 
 /// Handlers that hang hold an in-flight slot; 30 s matches the shutdown
 /// deadline. Routes override it with `timeout = ".."`.
-pub(crate) const DEFAULT_REQUEST_TIMEOUT: Option<Duration> = Some(Duration::from_secs(30));
+pub(crate) const DEFAULT_REQUEST_TIMEOUT: Option<Duration> = Some(crate::context::DEFAULT_TIMEOUT);
 
 /// Kubernetes' default termination grace period.
 pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);

@@ -1,0 +1,75 @@
+//! The todo service: a REST API over SQLite, with request ids, an access log
+//! and open CORS.
+//!
+//! ```text
+//! cargo run -p mambo-examples --bin todo                          # in memory, 127.0.0.1:3000
+//! cargo run -p mambo-examples --bin todo -- --db todos.sqlite3    # in a file, kept across restarts
+//! curl -i localhost:3000/todos -H 'content-type: application/json' -d '{"title":"buy milk"}'
+//! curl 'localhost:3000/todos?done=false&limit=10'
+//! ```
+//!
+//! Flags: `--db PATH` (default `:memory:`, a database that lives as long as
+//! the process), `--addr HOST:PORT` (default `127.0.0.1:3000`), `--port N`,
+//! `--routes`. The log level comes from `RUST_LOG` (default `info`, which
+//! shows the access log; `RUST_LOG=mambo::access=off` hides it).
+
+use mambo_examples::todo::db::IN_MEMORY;
+use mambo_examples::todo::{Db, TodoApi};
+use tracing_subscriber::EnvFilter;
+
+/// Command-line options.
+struct Options {
+    db: String,
+    addr: String,
+    print_routes: bool,
+}
+
+fn parse_options() -> Result<Options, String> {
+    let mut options = Options {
+        db: IN_MEMORY.to_owned(),
+        addr: "127.0.0.1:3000".to_owned(),
+        print_routes: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("`{arg}` needs a value"));
+        match arg.as_str() {
+            "--db" => options.db = value()?,
+            "--addr" => options.addr = value()?,
+            "--port" => options.addr = format!("127.0.0.1:{}", value()?),
+            "--routes" => options.print_routes = true,
+            "--help" | "-h" => {
+                return Err("usage: todo [--db PATH | --db :memory:] [--addr HOST:PORT | --port N] [--routes]".to_owned());
+            }
+            other => return Err(format!("unknown argument `{other}` (try --help)")),
+        }
+    }
+    Ok(options)
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let options = parse_options().unwrap_or_else(|message| {
+        eprintln!("{message}");
+        std::process::exit(2);
+    });
+    if options.print_routes {
+        for route in TodoApi::ROUTES {
+            println!("{:<8} {:<16} {}", route.methods.join("|"), route.pattern, route.handler);
+        }
+        return Ok(());
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .init();
+    let db = Db::open(&options.db)
+        .map_err(|err| std::io::Error::other(format!("opening {}: {err}", options.db)))?;
+    let listening = mambo::Server::bind(options.addr.as_str()).listen()?;
+    let storage =
+        if options.db == IN_MEMORY { "in memory".to_owned() } else { format!("in {}", options.db) };
+    println!("todo listening on http://{} (todos {storage})", listening.local_addr());
+    listening.serve(TodoApi::with_db(db)).await
+}

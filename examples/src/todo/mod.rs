@@ -1,0 +1,84 @@
+//! The todo service: a small REST API over SQLite.
+//!
+//! | route | answer |
+//! |---|---|
+//! | `GET /health` | `{"status":"ok","todos":N}` |
+//! | `GET /todos?done=&limit=&offset=` | the todos, by id |
+//! | `POST /todos` `{"title":"..","done":false}` | 201 + `location` + the todo |
+//! | `GET /todos/:id` | the todo |
+//! | `PATCH /todos/:id` `{"title":"..","done":true}` (each optional) | the changed todo |
+//! | `DELETE /todos/:id` | 204 |
+//!
+//! Errors are `{"code": …, "message": …}`: see [`TodoError`] for the
+//! service's own codes, and Mambo's rejection table for the framework's
+//! (400 bad JSON or query, 415 wrong `content-type`, 413 body too large).
+//!
+//! Every response carries `x-request-id` (the client's, when it sent a valid
+//! one), every request is logged on target `mambo::access`, and CORS is open
+//! to any origin (no credentials), as befits a public API without cookies.
+//!
+//! `src/bin/todo.rs` serves it; `tests/tests/todo.rs` tests it over a socket.
+//!
+//! # Examples
+//!
+//! ```
+//! use mambo::test::TestClient;
+//! use mambo_examples::todo::{Db, TodoApi};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let client = TestClient::new(TodoApi::with_db(Db::open_in_memory().unwrap()));
+//! let created = client.post("/todos").json(&serde_json::json!({"title": "buy milk"})).send().await;
+//! assert_eq!(created.status(), 201);
+//! assert_eq!(created.header("location"), Some("/todos/1"));
+//! # }
+//! ```
+
+pub mod db;
+pub mod error;
+pub mod handlers;
+pub mod model;
+
+use mambo::FromRef;
+use mambo::middleware::{AccessLog, Cors, RequestId};
+
+pub use self::db::Db;
+pub use self::error::TodoError;
+pub use self::model::{NewTodo, Todo, TodoPatch};
+
+/// What every handler can reach with `State<..>`.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The todo store.
+    pub db: Db,
+}
+
+/// Lets handlers take `State<Db>` instead of the whole [`AppState`].
+impl FromRef<AppState> for Db {
+    fn from_ref(state: &AppState) -> Db {
+        state.db.clone()
+    }
+}
+
+mambo::router! {
+    /// The todo service; build it with [`TodoApi::with_db`].
+    pub struct TodoApi {
+        state: AppState,
+        middleware: [RequestId, AccessLog, Cors = mambo::middleware::Cors::permissive()],
+        routes: [
+            handlers::health,
+            handlers::list_todos,
+            handlers::create_todo,
+            handlers::get_todo,
+            handlers::update_todo,
+            handlers::delete_todo,
+        ],
+    }
+}
+
+impl TodoApi {
+    /// The service over `db`.
+    pub fn with_db(db: Db) -> TodoApi {
+        TodoApi::new(AppState { db })
+    }
+}
