@@ -1,5 +1,7 @@
 //! Writes one `#[route]` handler per line of a route table, and a router
-//! listing them all, into `$OUT_DIR/<name>.rs`.
+//! listing them all, into `$OUT_DIR/<name>.rs`. Each handler answers its
+//! route's pattern as plain text (the benchmark contract of
+//! `xtask/bench-peers/README.md`).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -11,9 +13,57 @@ fn main() {
         println!("cargo::rerun-if-changed={}", path.display());
         let table = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join(format!("{router}.rs"));
-        std::fs::write(out, generate(&table, router)).unwrap();
+        std::fs::write(out, generate(&table, router, &[])).unwrap();
+        if router == "GithubApi" {
+            let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join("BenchApi.rs");
+            std::fs::write(out, generate(&table, "BenchApi", &HELLO_ROUTES)).unwrap();
+        }
     }
 }
+
+/// The hello endpoints of the benchmark contract, served beside the GitHub
+/// set by `BenchApi` (the same code as `examples/src/hello.rs`).
+const HELLO_ROUTES: [&str; 4] = ["plaintext", "json", "user_post", "ping"];
+
+const HELLO_HANDLERS: &str = r#"
+/// `Hello, World!` as plain text.
+#[mambo::route(GET "/plaintext")]
+pub async fn plaintext() -> &'static str {
+    "Hello, World!"
+}
+
+/// The `/json` body.
+#[derive(serde::Serialize)]
+pub struct Message {
+    /// Always "Hello, World!".
+    pub message: &'static str,
+}
+
+/// `{"message":"Hello, World!"}`.
+#[mambo::route(GET "/json")]
+pub async fn json() -> mambo::Json<Message> {
+    mambo::Json(Message { message: "Hello, World!" })
+}
+
+/// `user {id} post {slug}`.
+#[mambo::route(GET "/user/:id/post/:slug")]
+pub async fn user_post(id: u64, slug: &str) -> String {
+    format!("user {id} post {slug}")
+}
+
+/// The `/ping` body.
+#[derive(serde::Serialize)]
+pub struct Status {
+    /// Always "ok".
+    pub status: &'static str,
+}
+
+/// `{"status":"ok"}`.
+#[mambo::route(GET "/ping")]
+pub async fn ping() -> mambo::Json<Status> {
+    mambo::Json(Status { status: "ok" })
+}
+"#;
 
 /// A parameter name as a Rust identifier (`ref` → `r#ref`).
 fn ident(name: &str) -> String {
@@ -21,9 +71,12 @@ fn ident(name: &str) -> String {
     if KEYWORDS.contains(&name) { format!("r#{name}") } else { name.to_owned() }
 }
 
-fn generate(table: &str, router: &str) -> String {
+fn generate(table: &str, router: &str, extra_routes: &[&str]) -> String {
     let mut code = String::new();
-    let mut names = Vec::new();
+    let mut names: Vec<String> = extra_routes.iter().map(|r| r.to_string()).collect();
+    if !extra_routes.is_empty() {
+        code.push_str(HELLO_HANDLERS);
+    }
     let mut rows = Vec::new();
     for (index, line) in table.lines().filter(|l| !l.trim().is_empty()).enumerate() {
         let (method, pattern) = line.trim().split_once(' ').expect("METHOD /pattern");
@@ -40,16 +93,18 @@ fn generate(table: &str, router: &str) -> String {
             .collect();
         writeln!(
             code,
-            "#[mambo::route({method} {pattern:?})]\npub async fn {name}({}) -> &'static str {{ {} {:?} }}\n",
+            "/// `{method} {pattern}`\n#[mambo::route({method} {pattern:?})]\npub async fn {name}({}) -> &'static str {{ {} {:?} }}\n",
             args.join(", "),
             uses.join(" "),
-            format!("{method} {pattern}"),
+            pattern,
         )
         .unwrap();
         names.push(name);
         rows.push(format!("({method:?}, {pattern:?})"));
     }
     writeln!(code, "mambo::router! {{\n    /// Every route of the table.\n    pub struct {router} {{\n        routes: [{}],\n    }}\n}}", names.join(", ")).unwrap();
-    writeln!(code, "/// `(method, pattern)` of each route, in `ROUTES` order.\npub const TABLE: &[(&str, &str)] = &[{}];", rows.join(", ")).unwrap();
+    if extra_routes.is_empty() {
+        writeln!(code, "/// `(method, pattern)` of each route, in `ROUTES` order.\npub const TABLE: &[(&str, &str)] = &[{}];", rows.join(", ")).unwrap();
+    }
     code
 }

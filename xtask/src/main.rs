@@ -1,1 +1,53 @@
-fn main() {}
+//! `cargo xtask <command>`: benchmarks and developer helpers for Mambo.
+//!
+//! ```text
+//! cargo xtask bench <router|http|alloc|conn|compile|all> [--smoke] [--quick] [--mambo-bin PATH]
+//! cargo xtask expand     # the example routers after macro expansion
+//! cargo xtask routes     # the hello example's ROUTES table
+//! ```
+
+mod bench;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  bench <suite> [options]   run a benchmark suite; suites:
+      router    generated lookup vs matchit, path-tree, route-recognizer, actix-router (criterion)
+      http      wrk / h2load against Mambo hello, raw hyper, axum, actix-web
+      alloc     allocations and bytes per request, Mambo vs raw hyper
+      conn      memory per idle keep-alive connection, Mambo vs raw hyper
+      compile   clean / incremental build times, 200- and 1000-route apps, Mambo vs axum
+      all       every suite, then rewrite BENCHMARKS.md (tables, commands, machine, chart)
+    options:
+      --smoke           router only: verify every router's answers, time nothing (CI-safe)
+      --quick           short durations and fewer runs, to check the pipeline end to end
+      --mambo-bin PATH  use this Mambo server instead of building `mambo-bench-server`
+  expand [PACKAGE]          print a crate's library after macro expansion (default mambo-examples:
+                            the hello and todo routers; mambo-github-router for the GitHub set)
+  routes                    print the hello example's route table
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("bench") => bench::Options::parse(&args[1..]).and_then(|opts| bench::run(&opts)),
+        Some("expand") => util::expand(args.get(1).map(String::as_str)),
+        Some("routes") => util::routes(),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,7 +1,14 @@
 //! Routers generated from route tables, for the differential tests and the
-//! router benchmark: [`github::GithubApi`] (the GitHub REST API set, 203
-//! routes) and [`overlap::OverlapApi`] (static, parameter and catch-all
-//! routes that overlap and fall back to one another).
+//! benchmarks:
+//!
+//! - [`github::GithubApi`]: the GitHub REST API set (203 routes), each
+//!   handler answering its pattern;
+//! - [`overlap::OverlapApi`]: static, parameter and catch-all routes that
+//!   overlap and fall back to one another;
+//! - [`bench::BenchApi`]: the GitHub set plus the hello endpoints, the Mambo
+//!   side of `cargo xtask bench http` (served by the `mambo-bench-server`
+//!   binary).
+#![deny(missing_docs)]
 
 /// The GitHub REST API route set.
 pub mod github {
@@ -12,3 +19,14 @@ pub mod github {
 pub mod overlap {
     include!(concat!(env!("OUT_DIR"), "/OverlapApi.rs"));
 }
+
+/// The benchmark contract: `/plaintext`, `/json`, `/user/:id/post/:slug`,
+/// `/ping` and the GitHub set.
+pub mod bench {
+    include!(concat!(env!("OUT_DIR"), "/BenchApi.rs"));
+}
+
+pub use mambo::{Lookup, Method};
+
+/// The GitHub routes, in `github_routes.txt` order.
+pub const ROUTES: &[mambo::RouteInfo] = github::GithubApi::ROUTES;

@@ -1,0 +1,156 @@
+//! The servers under load: which binaries, how to build and start them, and a
+//! guard that kills each one when it goes out of scope.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{Options, probe};
+use crate::util;
+
+/// A server binary and its arguments (`--port` is added at start).
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Name in reports (`raw-hyper`, `mambo-tpc`, …).
+    pub name: String,
+    /// Path of the release binary.
+    pub program: PathBuf,
+    /// Arguments besides `--port`.
+    pub args: Vec<String>,
+}
+
+/// A started server; killed and reaped on drop.
+pub struct Running {
+    /// Name in reports.
+    pub name: String,
+    /// Port on 127.0.0.1.
+    pub port: u16,
+    child: Child,
+}
+
+impl Running {
+    /// Starts `spec` on `port` with `ulimit -n` raised to the hard limit, and
+    /// waits until `GET /ping` answers (10 s at most).
+    pub fn start(spec: &Spec, port: u16) -> Result<Running, String> {
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c")
+            .arg(r#"ulimit -n "$(ulimit -Hn)" && exec "$0" "$@""#)
+            .arg(&spec.program)
+            .args(&spec.args)
+            .args(["--port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        eprintln!(
+            "starting {}: {} {} --port {port}",
+            spec.name,
+            spec.program.display(),
+            spec.args.join(" ")
+        );
+        let child = cmd.spawn().map_err(|e| format!("{}: {e}", spec.program.display()))?;
+        let mut running = Running { name: spec.name.clone(), port, child };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = running.child.try_wait() {
+                return Err(format!("{} exited before serving ({status})", spec.name));
+            }
+            if probe::request(port, "GET", "/ping").is_ok_and(|r| r.status == 200) {
+                return Ok(running);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{} did not answer GET /ping on port {port} within 10 s",
+                    spec.name
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Process id (the server itself: the shell `exec`s it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Builds the peers (release, fat LTO) and returns their specs.
+pub fn peers(threads: usize) -> Result<Vec<Spec>, String> {
+    util::run(util::peers_cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "raw-hyper",
+        "-p",
+        "axum-hello",
+        "-p",
+        "actix-hello",
+    ]))?;
+    let bin = |name: &str| util::peers_dir().join("target/release").join(name);
+    let threads = threads.to_string();
+    let spec = |name: &str, program: &str, mode: Option<&str>| {
+        let mut args = vec!["--threads".to_owned(), threads.clone()];
+        if let Some(mode) = mode {
+            args.extend(["--mode".to_owned(), mode.to_owned()]);
+        }
+        Spec { name: name.into(), program: bin(program), args }
+    };
+    Ok(vec![
+        spec("raw-hyper", "raw-hyper", Some("multi")),
+        spec("raw-hyper-tpc", "raw-hyper", Some("tpc")),
+        spec("axum", "axum-hello", None),
+        spec("actix-web", "actix-hello", None),
+    ])
+}
+
+/// The Mambo server of the contract: `--mambo-bin`, else a release build
+/// of `mambo-bench-server` (crate `mambo-github-router`: the hello endpoints
+/// and the GitHub set in one `router!`). `None` (with the reason printed)
+/// when neither works.
+pub fn mambo_hello(opts: &Options) -> Option<PathBuf> {
+    if let Some(path) = &opts.mambo_bin {
+        if path.is_file() {
+            return Some(path.clone());
+        }
+        eprintln!("skipping Mambo: --mambo-bin {} is not a file", path.display());
+        return None;
+    }
+    let built = util::run(util::main_cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "mambo-github-router",
+        "--bin",
+        "mambo-bench-server",
+    ]));
+    match built {
+        Ok(()) => Some(util::main_target_dir().join("release/mambo-bench-server")),
+        Err(e) => {
+            eprintln!("skipping Mambo: could not build mambo-bench-server ({e})");
+            None
+        }
+    }
+}
+
+/// The Mambo rows (multi-thread and thread-per-core) for a hello binary.
+pub fn mambo(program: PathBuf, threads: usize) -> Vec<Spec> {
+    ["multi", "tpc"]
+        .into_iter()
+        .map(|mode| Spec {
+            name: if mode == "multi" { "mambo".into() } else { "mambo-tpc".into() },
+            program: program.clone(),
+            args: vec!["--threads".into(), threads.to_string(), "--mode".into(), mode.into()],
+        })
+        .collect()
+}
+
+/// Server threads for load tests: half the cores (at least one), leaving the
+/// rest to the load generator on the same machine.
+pub fn server_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
