@@ -1,1 +1,5 @@
-//! Integration tests live in `tests/`.
+//! Integration tests live in `tests/`; this library holds what several test
+//! binaries and the benchmarks share.
+#![deny(missing_docs)]
+
+pub mod alloc_harness;

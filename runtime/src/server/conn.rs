@@ -16,6 +16,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
+use super::head_timer::HeadTimed;
 use super::request;
 use super::shared::Shared;
 use super::shutdown::Phase;
@@ -90,12 +91,14 @@ where
         let conn = conn.clone();
         service_fn(move |req| request::handle(conn.clone(), req))
     };
-    let mut http = pin!(shared.http.serve_connection(TokioIo::new(io), service));
+    // `HeadTimed`: hyper's HTTP/1.1 header read timer (`HeadTimer`) finds
+    // this connection's sleep through it, so no request allocates one.
+    let mut http = pin!(HeadTimed::new(shared.http.serve_connection(TokioIo::new(io), service)));
 
     let mut closing = false;
     if *phase.borrow_and_update() != Phase::Running {
         closing = true;
-        http.as_mut().graceful_shutdown();
+        http.as_mut().inner().graceful_shutdown();
     }
     let idle = tokio::time::sleep(idle_tick.unwrap_or(Duration::MAX / 4));
     let mut idle = pin!(idle);
@@ -115,7 +118,7 @@ where
                     Phase::Running => {}
                     Phase::Draining if !closing => {
                         closing = true;
-                        http.as_mut().graceful_shutdown();
+                        http.as_mut().inner().graceful_shutdown();
                     }
                     Phase::Draining => {}
                     Phase::Closed => return,
@@ -126,7 +129,7 @@ where
                 if quiet_ticks >= 2 {
                     tracing::trace!(target: TARGET, remote = ?info.remote_addr, "closing an idle connection");
                     closing = true;
-                    http.as_mut().graceful_shutdown();
+                    http.as_mut().inner().graceful_shutdown();
                 } else if let Some(tick) = idle_tick {
                     idle.as_mut().reset(Instant::now() + tick);
                 }

@@ -58,6 +58,7 @@
 mod accept;
 mod config;
 mod conn;
+mod head_timer;
 mod listener;
 mod request;
 mod run;
@@ -484,6 +485,57 @@ impl Listening {
         tracing::info!(target: "mambo::server", addr = %local_addr, mode = ?shared.config.mode, "serving");
         run::serve(Arc::new(shared), listeners, trigger).await
     }
+}
+
+/// Serves one connection the caller already has (accepted by hand, or an
+/// in-memory [`tokio::io::duplex`] in tests and benchmarks) with `router`,
+/// through the same code [`Listening::serve`] runs for every connection it
+/// accepts: the same hyper HTTP/1.1 + HTTP/2 setup, request path, in-flight
+/// limit, panic isolation and idle timeout, with the [`Server`] defaults.
+///
+/// Returns when the client closes the connection or it goes idle. The
+/// server-wide parts (connection limit, graceful shutdown, TLS) do not
+/// apply, and [`ConnInfo::remote_addr`](crate::ConnInfo) is `None`.
+///
+/// Each call builds its own server state (one `Arc`), so a loop that accepts
+/// many connections is better served by [`Server::from_listener`].
+///
+/// # Examples
+///
+/// ```no_run
+/// # struct App;
+/// # impl mambo::Router for App {
+/// #     fn routes(&self) -> &'static [mambo::RouteInfo] { &[] }
+/// #     fn handle(&self, _: mambo::Request, _: mambo::ConnInfo)
+/// #         -> impl Future<Output = mambo::Response> + Send + '_ {
+/// #         async { mambo::IntoResponse::into_response("hi") }
+/// #     }
+/// # }
+/// # async fn run() {
+/// let (client, server) = tokio::io::duplex(64 * 1024);
+/// tokio::spawn(mambo::server::serve_connection(server, App));
+/// // Write HTTP/1.1 requests to `client`, read the responses back.
+/// # drop(client);
+/// # }
+/// ```
+///
+/// # Panics
+///
+/// When not awaited inside a tokio runtime with the time driver enabled.
+pub async fn serve_connection<R, I>(io: I, router: R)
+where
+    R: Router,
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let shared = Arc::new(Shared::new(router, Config::default()));
+    let info = crate::context::ConnInfo {
+        remote_addr: None,
+        local_addr: None,
+        secure: false,
+        default_body_limit: shared.config.body_limit,
+        default_timeout: shared.config.request_timeout,
+    };
+    conn::serve(shared, io, info).await;
 }
 
 impl std::fmt::Debug for Listening {

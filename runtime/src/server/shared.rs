@@ -6,6 +6,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 
 use super::config::Config;
+use super::head_timer::HeadTimer;
 use super::shed::{InFlight, Rejecter};
 use super::shutdown::Shutdown;
 use crate::context::ConnInfo;
@@ -64,7 +65,10 @@ fn http_builder(config: &Config) -> auto::Builder<TokioExecutor> {
         // (hyper 1.12), so each response is flushed on its own.
         .pipeline_flush(false)
         .max_buf_size(config.max_header_size)
-        .timer(TokioTimer::new())
+        // hyper's HTTP/1.1 timer serves only the header read timeout; this
+        // one reuses a sleep per connection instead of boxing one per
+        // request (see `head_timer`). It needs `conn::serve`'s `HeadTimed`.
+        .timer(HeadTimer)
         .header_read_timeout(config.header_read_timeout);
     http.http2()
         .timer(TokioTimer::new())

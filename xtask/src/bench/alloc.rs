@@ -1,6 +1,7 @@
 //! `bench alloc`: allocations and bytes per request on the server side of a
-//! real hyper connection (`xtask/bench-peers/alloc-bench`, a counting global
-//! allocator), Mambo vs raw hyper, per endpoint.
+//! real hyper HTTP/1.1 connection, Mambo vs raw hyper, per endpoint: the
+//! exact counts of `tests/src/alloc_harness.rs` (the harness behind
+//! `tests/tests/alloc.rs`), printed by `mambo-tests`' `alloc_report` binary.
 
 use super::Options;
 use super::report::Table;
@@ -8,19 +9,10 @@ use crate::util;
 
 /// Runs the suite and writes `bench-results/alloc.md`.
 pub fn run(opts: &Options) -> Result<(), String> {
-    let manifest = std::fs::read_to_string(util::peers_dir().join("alloc-bench/Cargo.toml"))
-        .unwrap_or_default();
-    let mut cmd = util::peers_cargo();
-    cmd.args(["run", "--release", "--quiet", "-p", "alloc-bench"]);
-    if manifest.lines().any(|l| l.trim_start().starts_with("mambo-bench-app")) {
-        cmd.args(["--features", "mambo"]);
-    } else {
-        eprintln!(
-            "note: no Mambo rows: alloc-bench does not depend on `mambo-bench-app` yet (see xtask/bench-peers/README.md)"
-        );
-    }
     let requests = if opts.quick { "2000" } else { "20000" };
-    cmd.args(["--", "--requests", requests]);
+    let mut cmd = util::main_cargo();
+    cmd.args(["run", "--release", "--quiet", "-p", "mambo-tests", "--bin", "alloc_report", "--"]);
+    cmd.args(["--requests", requests]);
     let command = util::show(&cmd);
     let out = util::output(&mut cmd)?;
     let mut t = Table::new(&["endpoint", "server", "allocs / request", "bytes / request"]);
@@ -44,10 +36,12 @@ pub fn run(opts: &Options) -> Result<(), String> {
     }
     let md = format!(
         "## Allocations per request\n\n\
-         Server side of one keep-alive HTTP/1.1 connection on 127.0.0.1, through hyper's real \
-         connection code; only allocations made on the server's thread are counted (counting \
-         global allocator), after a warm-up, averaged over {requests} requests. The GitHub row \
-         cycles through all 203 requests.\n\n{}\nCommand:\n\n```sh\n(cd xtask/bench-peers && {command})\n```\n",
+         Server side of one keep-alive HTTP/1.1 connection (an in-memory duplex pipe), through \
+         hyper's real connection code: Mambo's `serve_connection` (what the accept loop runs) and \
+         a raw hyper `service_fn` with a hand-written `match`. A counting global allocator counts \
+         only while the server's connection future is polled; {requests} requests after a \
+         warm-up, exact per request (the two requests around each change of the cached `Date` \
+         header are left out on both sides).\n\n{}\nCommand:\n\n```sh\n{command}\n```\n",
         t.render()
     );
     std::fs::write(util::results_dir().join("alloc.md"), &md).map_err(|e| e.to_string())?;
