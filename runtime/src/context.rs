@@ -10,7 +10,7 @@ use std::time::Duration;
 use http::request::Parts;
 use http::{Extensions, HeaderMap, Method, Uri, Version};
 
-use crate::routing::RouteInfo;
+use crate::routing::{ParamSlots, RouteInfo};
 
 /// Default request body limit: 2 MiB, like axum's.
 pub const DEFAULT_BODY_LIMIT: u64 = 2 * 1024 * 1024;
@@ -60,19 +60,19 @@ pub struct RequestContext<'a, S> {
     state: &'a S,
     conn: ConnInfo,
     route: Option<&'static RouteInfo>,
-    params: &'a [(u32, u32)],
+    params: ParamSlots,
 }
 
 impl<'a, S> RequestContext<'a, S> {
     /// Builds a context. The router does this; tests and adapters may too.
-    pub fn new(
-        parts: Parts,
-        state: &'a S,
-        conn: ConnInfo,
-        route: Option<&'static RouteInfo>,
-        params: &'a [(u32, u32)],
-    ) -> Self {
-        RequestContext { parts, state, conn, route, params }
+    pub fn new(parts: Parts, state: &'a S, conn: ConnInfo, route: Option<&'static RouteInfo>) -> Self {
+        RequestContext { parts, state, conn, route, params: ParamSlots::default() }
+    }
+
+    /// Sets where the matched route's parameters are in the path.
+    pub fn with_params(mut self, params: ParamSlots) -> Self {
+        self.params = params;
+        self
     }
 
     /// The request method.
@@ -138,8 +138,7 @@ impl<'a, S> RequestContext<'a, S> {
 
     /// The raw (percent-encoded) value of the `index`-th path parameter.
     pub fn raw_param(&self, index: usize) -> Option<&str> {
-        let &(start, end) = self.params.get(index)?;
-        self.path().get(start as usize..end as usize)
+        self.path().get(self.params.get(index)?)
     }
 
     /// The raw (percent-encoded) value of the path parameter called `name`.

@@ -9,7 +9,8 @@
 use std::borrow::Cow;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::task::Poll;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use http::header::{ALLOW, HeaderValue, LOCATION};
 use http::{Method, StatusCode};
@@ -20,7 +21,7 @@ pub use crate::extract::{FromParam, FromRequest, FromRequestParts};
 pub use crate::middleware::{Flow, Middleware};
 pub use crate::response::{IntoResponse, Response};
 pub use crate::routing::{
-    Lookup, ParamRanges, Params, RouteInfo, TrailingSlash, split_segment, word8,
+    Lookup, ParamSlots, Params, RouteInfo, TrailingSlash, split_segment, word8,
 };
 pub use crate::service::{Request, Router};
 pub use http::Method as HttpMethod;
@@ -30,16 +31,28 @@ pub use mambo_macros::__stash_chunk as stash_chunk;
 use crate::error::Error;
 use crate::extract::{PathParamRejection, decode_param};
 
-/// Converts a found route's parameters into ranges of the path.
-#[inline(always)]
-pub fn param_ranges<const N: usize>(params: &Params<'_, N>, path: &str) -> ParamRanges<N> {
-    params.ranges(path)
+/// Why the router did not find a route: a [`Lookup`] without its borrowed
+/// parameters, small and `'static`, so the dispatcher can keep it until it
+/// builds the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Miss {
+    /// 404.
+    NotFound,
+    /// 405, or 204 for `OPTIONS`, with this `Allow`.
+    MethodNotAllowed(&'static str),
+    /// 308 to the path with the slash added or removed.
+    Redirect(TrailingSlash),
 }
 
-/// No parameters (the route was not found).
-#[inline(always)]
-pub fn no_params<const N: usize>() -> ParamRanges<N> {
-    ParamRanges::empty()
+impl Miss {
+    /// The miss a lookup answered; `NotFound` for `Found` (never asked).
+    pub fn of<const N: usize>(lookup: &Lookup<'_, N>) -> Self {
+        match *lookup {
+            Lookup::MethodNotAllowed { allow } => Miss::MethodNotAllowed(allow),
+            Lookup::Redirect(direction) => Miss::Redirect(direction),
+            Lookup::NotFound | Lookup::Found { .. } => Miss::NotFound,
+        }
+    }
 }
 
 /// Percent-decodes the `index`-th path parameter.
@@ -89,51 +102,94 @@ pub fn respond<T: IntoResponse>(value: T) -> Response {
 /// The deadline timer starts only if the handler is still pending after its
 /// first poll: most handlers answer at once, and they then cost neither a
 /// clock read nor a timer registration.
-pub async fn guard<F>(route: &'static RouteInfo, timeout: Option<std::time::Duration>, handler: F) -> Response
+pub fn guard<F>(route: &'static RouteInfo, timeout: Option<std::time::Duration>, handler: F) -> Guard<F>
 where
     F: Future<Output = Response>,
 {
-    let mut caught = std::pin::pin!(catch_unwind(handler));
-    let mut deadline = std::pin::pin!(None::<tokio::time::Sleep>);
-    let outcome = std::future::poll_fn(|cx| {
-        if let Poll::Ready(outcome) = caught.as_mut().poll(cx) {
-            return Poll::Ready(Some(outcome));
+    Guard { handler: CatchUnwind::new(handler), deadline: None, timeout, route }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`guard`].
+    ///
+    /// A struct rather than an `async fn`: an `async fn` keeps its by-value
+    /// arguments for its whole life, so the handler future (the largest part
+    /// of a request's state) would be stored twice. Request futures are
+    /// moved into hyper's per-connection slot or, over HTTP/2, into a task
+    /// per stream, so their size is paid on every request.
+    pub struct Guard<F> {
+        #[pin]
+        handler: CatchUnwind<F>,
+        #[pin]
+        deadline: Option<tokio::time::Sleep>,
+        timeout: Option<std::time::Duration>,
+        route: &'static RouteInfo,
+    }
+}
+
+impl<F: Future<Output = Response>> Future for Guard<F> {
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let mut this = self.project();
+        match this.handler.poll(cx) {
+            Poll::Ready(Ok(response)) => return Poll::Ready(response),
+            Poll::Ready(Err(panic)) => {
+                let message = panic_message(&*panic);
+                tracing::error!(route = this.route.pattern, panic = message, "handler panicked");
+                return Poll::Ready(Error::internal().into_response());
+            }
+            Poll::Pending => {}
         }
-        let Some(timeout) = timeout else { return Poll::Pending };
-        if deadline.is_none() {
-            deadline.set(Some(tokio::time::sleep(timeout)));
+        let Some(timeout) = *this.timeout else { return Poll::Pending };
+        if this.deadline.is_none() {
+            this.deadline.set(Some(tokio::time::sleep(timeout)));
         }
-        match deadline.as_mut().as_pin_mut() {
-            Some(sleep) => sleep.poll(cx).map(|()| None),
-            None => Poll::Pending,
+        match this.deadline.as_pin_mut().map(|sleep| sleep.poll(cx)) {
+            Some(Poll::Ready(())) => {
+                tracing::warn!(route = this.route.pattern, ?timeout, "handler timed out");
+                Poll::Ready(
+                    Error::new(StatusCode::GATEWAY_TIMEOUT, "the handler did not answer in time").into_response(),
+                )
+            }
+            _ => Poll::Pending,
         }
-    })
-    .await;
-    match outcome {
-        Some(Ok(response)) => response,
-        Some(Err(panic)) => {
-            let message = panic_message(&*panic);
-            tracing::error!(route = route.pattern, panic = message, "handler panicked");
-            Error::internal().into_response()
-        }
-        None => {
-            tracing::warn!(route = route.pattern, ?timeout, "handler timed out");
-            Error::new(StatusCode::GATEWAY_TIMEOUT, "the handler did not answer in time").into_response()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Polls a future, catching a panic in any poll: `Err` with the payload.
+    ///
+    /// A struct rather than an `async fn`, for the reason given on [`Guard`].
+    pub struct CatchUnwind<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> CatchUnwind<F> {
+    /// Wraps `future`.
+    pub fn new(future: F) -> Self {
+        CatchUnwind { future }
+    }
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, Box<dyn std::any::Any + Send>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let future = self.project().future;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(panic) => Poll::Ready(Err(panic)),
         }
     }
 }
 
 /// Polls `future`, catching a panic in any poll.
-pub async fn catch_unwind<F: Future>(future: F) -> Result<F::Output, Box<dyn std::any::Any + Send>> {
-    let mut future = std::pin::pin!(future);
-    std::future::poll_fn(move |cx| {
-        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(panic) => Poll::Ready(Err(panic)),
-        }
-    })
-    .await
+pub fn catch_unwind<F: Future>(future: F) -> CatchUnwind<F> {
+    CatchUnwind::new(future)
 }
 
 /// The text of a panic payload.
@@ -149,9 +205,9 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
 
 /// Answers a request no route took: 404, 405 + `Allow`, 204 + `Allow` for
 /// `OPTIONS`, or a 308 trailing-slash redirect.
-pub fn miss<const N: usize>(lookup: &Lookup<'_, N>, method: &Method, uri: &http::Uri) -> Response {
-    match *lookup {
-        Lookup::MethodNotAllowed { allow } => {
+pub fn miss(miss: Miss, method: &Method, uri: &http::Uri) -> Response {
+    match miss {
+        Miss::MethodNotAllowed(allow) => {
             let mut response = if method == Method::OPTIONS {
                 StatusCode::NO_CONTENT.into_response()
             } else {
@@ -160,8 +216,8 @@ pub fn miss<const N: usize>(lookup: &Lookup<'_, N>, method: &Method, uri: &http:
             response.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
             response
         }
-        Lookup::Redirect(direction) => redirect_trailing_slash(direction, uri),
-        Lookup::NotFound | Lookup::Found { .. } => Error::not_found().into_response(),
+        Miss::Redirect(direction) => redirect_trailing_slash(direction, uri),
+        Miss::NotFound => Error::not_found().into_response(),
     }
 }
 

@@ -138,40 +138,58 @@ impl<'p, const N: usize> Params<'p, N> {
         self.names.iter().copied().zip(self.values.iter().copied())
     }
 
-    /// Byte ranges of the values within `path`, the string they were matched
-    /// from; lets the dispatcher keep parameters without borrowing the request.
-    ///
-    /// # Panics
-    ///
-    /// May panic, or give meaningless ranges, if the values do not point into `path`.
-    pub fn ranges(&self, path: &str) -> ParamRanges<N> {
-        let base = path.as_ptr() as usize;
-        let mut ranges = [(0u32, 0u32); N];
-        for (slot, value) in ranges.iter_mut().zip(&self.values[..self.names.len()]) {
-            let start = value.as_ptr() as usize - base;
-            *slot = (start as u32, (start + value.len()) as u32);
-        }
-        ParamRanges { ranges, len: self.names.len() as u8 }
-    }
 }
 
-/// Parameter positions within the request path, kept by the dispatcher while
-/// the request itself is lent to middleware and extractors.
-#[derive(Debug, Clone, Copy)]
-pub struct ParamRanges<const N: usize> {
-    ranges: [(u32, u32); N],
+/// Most path parameters a route may have: `router!` refuses more at compile
+/// time, so the dispatcher keeps them inline.
+pub const MAX_PARAMS: usize = 16;
+
+/// Where a matched route's parameters are in the request path: byte ranges,
+/// kept inline by [`RequestContext`](crate::RequestContext) so it can own
+/// them while the request is lent to middleware and extractors.
+///
+/// Offsets are `u16`: `http::Uri` refuses URIs longer than 65 534 bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParamSlots {
+    ranges: [(u16, u16); MAX_PARAMS],
     len: u8,
 }
 
-impl<const N: usize> ParamRanges<N> {
-    /// No parameters.
-    pub const fn empty() -> Self {
-        ParamRanges { ranges: [(0, 0); N], len: 0 }
+impl ParamSlots {
+    /// The slots of `params`, which must be slices of `path`.
+    ///
+    /// Parameters past [`MAX_PARAMS`], or outside `path`, are left out
+    /// (`router!` makes neither happen).
+    pub fn from_params<const N: usize>(params: &Params<'_, N>, path: &str) -> Self {
+        let base = path.as_ptr() as usize;
+        let mut slots = ParamSlots::default();
+        for (_, value) in params.iter().take(MAX_PARAMS) {
+            let start = (value.as_ptr() as usize).wrapping_sub(base);
+            let end = start.wrapping_add(value.len());
+            let (Ok(start16), Ok(end16)) = (u16::try_from(start), u16::try_from(end)) else { break };
+            if end > path.len() {
+                break;
+            }
+            slots.ranges[usize::from(slots.len)] = (start16, end16);
+            slots.len += 1;
+        }
+        slots
     }
 
-    /// The `(start, end)` byte ranges, in path order.
-    pub fn as_slice(&self) -> &[(u32, u32)] {
-        &self.ranges[..self.len as usize]
+    /// The `index`-th range, in path order.
+    pub fn get(&self, index: usize) -> Option<std::ops::Range<usize>> {
+        let &(start, end) = self.ranges[..usize::from(self.len)].get(index)?;
+        Some(usize::from(start)..usize::from(end))
+    }
+
+    /// Number of parameters.
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 
@@ -293,11 +311,19 @@ mod tests {
     }
 
     #[test]
-    fn params_ranges_point_into_the_path() {
+    fn max_params_matches_the_macro_check() {
+        let check = include_str!("../../macros/src/router/check.rs");
+        assert!(check.contains(&format!("const MAX_PARAMS: usize = {MAX_PARAMS};")));
+    }
+
+    #[test]
+    fn param_slots_point_into_the_path() {
         let path = "/repos/rust-lang/rust/events";
         let params = Params::new(&["owner", "repo"], [&path[7..16], &path[17..21]]);
-        let ranges = params.ranges(path);
-        assert_eq!(ranges.as_slice(), &[(7, 16), (17, 21)]);
+        let slots = ParamSlots::from_params(&params, path);
+        assert_eq!((slots.get(0), slots.get(1), slots.get(2)), (Some(7..16), Some(17..21), None));
+        let elsewhere = Params::new(&["x"], ["not in the path"]);
+        assert!(ParamSlots::from_params(&elsewhere, path).is_empty());
     }
 
     #[test]

@@ -508,7 +508,7 @@ mod tests {
                 None
             };
             let is_head = parts.method == Method::HEAD;
-            let mut cx = RequestContext::new(parts, &self.state, conn, route, &[]);
+            let mut cx = RequestContext::new(parts, &self.state, conn, route);
             let (mut l0, mut l1, mut l2) = Default::default();
             if let Flow::Respond(response) = self.request_id.before(&mut cx, &mut l0).await {
                 return response;

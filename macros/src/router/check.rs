@@ -10,6 +10,25 @@ pub fn routes(routes: &[Route], errors: &mut Vec<syn::Error>) {
     for route in routes {
         every_param_has_an_argument(route, errors);
         param_names_are_unique(route, errors);
+        at_most_max_params(route, errors);
+    }
+}
+
+/// Must equal `mambo::MAX_PARAMS`.
+const MAX_PARAMS: usize = 16;
+
+/// The dispatcher keeps parameter positions inline, so their number is
+/// bounded; no real route comes near it.
+fn at_most_max_params(route: &Route, errors: &mut Vec<syn::Error>) {
+    let count = route.pattern.param_names().count();
+    if count > MAX_PARAMS {
+        errors.push(syn::Error::new(
+            route.path_lit().span(),
+            format!(
+                "`{}` has {count} parameters; a route may have at most {MAX_PARAMS}: take the rest as a catch-all `*rest` and split it in the handler",
+                route.pattern.to_text()
+            ),
+        ));
     }
 }
 

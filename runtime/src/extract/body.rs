@@ -235,7 +235,7 @@ pub(crate) mod tests {
     ) -> RequestContext<'a, ()> {
         let (parts, ()) = request.into_parts();
         let route = limited.then_some(&LIMITED_ROUTE);
-        RequestContext::new(parts, state, ConnInfo::default(), route, &[])
+        RequestContext::new(parts, state, ConnInfo::default(), route)
     }
 
     pub(crate) fn post() -> http::request::Builder {

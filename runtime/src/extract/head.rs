@@ -104,7 +104,7 @@ mod tests {
         let (parts, ()) =
             Request::put("/a/b?c=d").header("x-one", "1").body(()).unwrap().into_parts();
         let conn = ConnInfo { remote_addr, ..ConnInfo::default() };
-        RequestContext::new(parts, &(), conn, None, &[])
+        RequestContext::new(parts, &(), conn, None)
     }
 
     #[tokio::test]

@@ -117,7 +117,7 @@ mod tests {
     async fn extracts_the_state_and_its_parts() {
         let state = AppState { db: "postgres://".into(), port: 8080 };
         let (parts, ()) = http::Request::new(()).into_parts();
-        let cx = RequestContext::new(parts, &state, ConnInfo::default(), None, &[]);
+        let cx = RequestContext::new(parts, &state, ConnInfo::default(), None);
         let Ok(State(whole)) = State::<AppState>::from_request_parts(&cx).await;
         assert!(Arc::ptr_eq(&whole.db, &state.db));
         let Ok(State(port)) = State::<u16>::from_request_parts(&cx).await;

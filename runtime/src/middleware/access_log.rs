@@ -203,7 +203,7 @@ mod tests {
             .header("x-request-id", "req-9")
             .body(())
             .unwrap();
-        RequestContext::new(request.into_parts().0, &(), ConnInfo::default(), route, &[])
+        RequestContext::new(request.into_parts().0, &(), ConnInfo::default(), route)
     }
 
     async fn run(log: AccessLog, cx: &mut RequestContext<'_, ()>) -> Option<Instant> {

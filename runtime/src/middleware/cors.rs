@@ -575,7 +575,6 @@ mod tests {
             &(),
             ConnInfo::default(),
             None,
-            &[],
         )
     }
 

@@ -313,7 +313,7 @@ mod tests {
             builder = builder.header(*name, HeaderValue::from_bytes(value).unwrap());
         }
         let (parts, ()) = builder.body(()).unwrap().into_parts();
-        RequestContext::new(parts, &(), ConnInfo::default(), None, &[])
+        RequestContext::new(parts, &(), ConnInfo::default(), None)
     }
 
     async fn run(mw: &RequestId, cx: &mut RequestContext<'_, ()>) -> Response {

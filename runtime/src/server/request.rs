@@ -5,6 +5,7 @@
 //! in-flight counter and the connection's activity counter.
 
 use std::convert::Infallible;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
@@ -38,10 +39,13 @@ pub(crate) async fn handle<R: Router>(
     let router = &shared.router;
     let info = conn.info;
     let answer = async {
-        // `handle` is called inside the guarded future so that a panic in
-        // the call itself, not only in its polls, is caught too.
-        let outcome =
-            crate::__private::catch_unwind(async { router.handle(request, info).await }).await;
+        // A panic in the call to `handle` itself, or in any poll of its
+        // future, becomes a 500. The router's future is wrapped as it is
+        // (no `async` block around it), so it is stored once.
+        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| router.handle(request, info))) {
+            Ok(future) => crate::__private::CatchUnwind::new(future).await,
+            Err(panic) => Err(panic),
+        };
         let response = match outcome {
             Ok(response) => response,
             Err(panic) => {

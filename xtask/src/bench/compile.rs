@@ -100,7 +100,9 @@ fn hyperfine(dir: &Path, name: &str, kind: &str, runs: u32) -> Result<(f64, f64)
     let prepare = if kind == "clean" {
         format!("cargo clean -p {name}")
     } else {
-        r#"sed -i -E 's/edit-[0-9]+/edit-'"$(date +%s%N)"'/' src/main.rs"#.to_owned()
+        // `0,/re/` (GNU sed): only the first match in the file, i.e. one
+        // handler's body.
+        r#"sed -i -E '0,/edit-[0-9]+/s//edit-'"$(date +%s%N)"'/' src/main.rs"#.to_owned()
     };
     let mut cmd = Command::new("hyperfine");
     cmd.current_dir(dir)
@@ -179,7 +181,7 @@ pub fn run(opts: &Options) -> Result<(), String> {
     md.push_str(
         "\nCommands (in each app's directory, `CARGO_TARGET_DIR=./target`):\n\n```sh\n\
          hyperfine --runs N --prepare 'cargo clean -p <app>' 'cargo build --quiet'\n\
-         hyperfine --runs N --prepare \"sed -i -E 's/edit-[0-9]+/edit-'\\\"$(date +%s%N)\\\"'/' src/main.rs\" 'cargo build --quiet'\n```\n",
+         hyperfine --runs N --prepare \"sed -i -E '0,/edit-[0-9]+/s//edit-'\\\"$(date +%s%N)\\\"'/' src/main.rs\" 'cargo build --quiet'\n```\n",
     );
     std::fs::write(util::results_dir().join("compile.md"), &md).map_err(|e| e.to_string())?;
     println!("{md}");

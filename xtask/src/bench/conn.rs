@@ -27,7 +27,7 @@ pub fn run(opts: &Options) -> Result<(), String> {
         Some(bin) => {
             specs.splice(0..0, server::mambo(bin, server::server_threads())).for_each(drop)
         }
-        None => notes.push("Mambo: skipped (no hello binary)".to_owned()),
+        None => notes.push("Mambo: skipped (no mambo-bench-server binary)".to_owned()),
     }
     let mut t = Table::new(&["server", "connections", "RSS before", "RSS held", "per connection"]);
     let mut command = String::new();

@@ -70,7 +70,6 @@ fn render(allocs: &Path, criterion: &Path, command: &str) -> Result<String, Stri
         md.push_str(&format!("### {suite}\n\n"));
         let mut t = Table::new(&[
             "router",
-            "",
             "total for the set",
             "ns / lookup",
             "allocs / lookup",

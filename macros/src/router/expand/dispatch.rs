@@ -28,10 +28,14 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
         match target {
             #(#arms)*
             Ok(_) => unreachable!("lookup returned a route this router does not have"),
-            Err(response) => response,
+            Err(miss) => ::mambo::__private::miss(miss, cx.method(), cx.uri()),
         }
     };
     let body = wrap_middleware(&global, state, inner);
+    // The request is taken apart and looked up before the future is made, so
+    // the future holds the context once, instead of the request and then the
+    // context built from it (an `async` block keeps its captures for its
+    // whole life).
     let router_impl = quote! {
         impl ::mambo::Router for #name {
             fn routes(&self) -> &'static [::mambo::RouteInfo] {
@@ -44,20 +48,17 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
                 request: ::mambo::Request,
                 conn: ::mambo::ConnInfo,
             ) -> impl ::core::future::Future<Output = ::mambo::Response> + Send + '_ {
+                let (parts, body) = request.into_parts();
+                let is_head = parts.method == ::mambo::Method::HEAD;
+                let (target, params) = match self.lookup(&parts.method, parts.uri.path()) {
+                    ::mambo::Lookup::Found { route, params } => {
+                        (Ok(route), ::mambo::ParamSlots::from_params(&params, parts.uri.path()))
+                    }
+                    miss => (Err(::mambo::__private::Miss::of(&miss)), ::mambo::ParamSlots::default()),
+                };
+                let route = target.ok().map(|route| &Self::ROUTES[route]);
+                let mut cx = ::mambo::RequestContext::new(parts, &self.state, conn, route).with_params(params);
                 async move {
-                    let (parts, body) = request.into_parts();
-                    let is_head = parts.method == ::mambo::Method::HEAD;
-                    let (target, ranges) = match &self.lookup(&parts.method, parts.uri.path()) {
-                        ::mambo::Lookup::Found { route, params } => {
-                            (Ok(*route), ::mambo::__private::param_ranges(params, parts.uri.path()))
-                        }
-                        miss => (
-                            Err(::mambo::__private::miss(miss, &parts.method, &parts.uri)),
-                            ::mambo::__private::no_params(),
-                        ),
-                    };
-                    let route = target.as_ref().ok().map(|&route| &Self::ROUTES[route]);
-                    let mut cx = ::mambo::RequestContext::new(parts, &self.state, conn, route, ranges.as_slice());
                     let cx = &mut cx;
                     let response = #body;
                     ::mambo::__private::finish(is_head, response)
