@@ -48,4 +48,3 @@ mambo::router! {
         routes: [plaintext, json, user_post, ping],
     }
 }
-

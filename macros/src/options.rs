@@ -36,7 +36,8 @@ pub fn apply(options: &mut Options, name: &Ident, value: &LitStr) -> syn::Result
             if options.timeout_ms.is_some() {
                 return Err(duplicate());
             }
-            options.timeout_ms = Some(parse_duration_ms(&text).ok_or_else(|| bad_value(KNOWN[1].1))?);
+            options.timeout_ms =
+                Some(parse_duration_ms(&text).ok_or_else(|| bad_value(KNOWN[1].1))?);
         }
         _ => return Err(unknown(name.span(), &name.to_string())),
     }

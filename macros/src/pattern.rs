@@ -147,7 +147,9 @@ pub fn parse_prefix(text: &str) -> Result<Pattern, PatternError> {
             ),
         }),
         Some(Segment::CatchAll(name)) => Err(PatternError {
-            message: format!("scope prefix cannot end with catch-all `*{name}`: routes would never be reached"),
+            message: format!(
+                "scope prefix cannot end with catch-all `*{name}`: routes would never be reached"
+            ),
         }),
         _ => Ok(pattern),
     }

@@ -14,7 +14,9 @@
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::parse::{Parse, ParseStream};
-use syn::{Ident, LitBool, LitInt, LitStr, ReturnType, Token, Type, braced, bracketed, parenthesized};
+use syn::{
+    Ident, LitBool, LitInt, LitStr, ReturnType, Token, Type, braced, bracketed, parenthesized,
+};
 
 /// One handler argument.
 #[derive(Clone)]

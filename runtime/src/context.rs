@@ -65,7 +65,12 @@ pub struct RequestContext<'a, S> {
 
 impl<'a, S> RequestContext<'a, S> {
     /// Builds a context. The router does this; tests and adapters may too.
-    pub fn new(parts: Parts, state: &'a S, conn: ConnInfo, route: Option<&'static RouteInfo>) -> Self {
+    pub fn new(
+        parts: Parts,
+        state: &'a S,
+        conn: ConnInfo,
+        route: Option<&'static RouteInfo>,
+    ) -> Self {
         RequestContext { parts, state, conn, route, params: ParamSlots::default() }
     }
 
@@ -150,9 +155,7 @@ impl<'a, S> RequestContext<'a, S> {
     /// Body limit in force for this request: the route's `body_limit`, or the
     /// server default.
     pub fn body_limit(&self) -> u64 {
-        self.route
-            .and_then(|route| route.body_limit)
-            .unwrap_or(self.conn.default_body_limit)
+        self.route.and_then(|route| route.body_limit).unwrap_or(self.conn.default_body_limit)
     }
 
     /// Handler deadline in force for this request: the route's `timeout`, or

@@ -4,8 +4,8 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use http::header::CONTENT_TYPE;
 use http::StatusCode;
+use http::header::CONTENT_TYPE;
 
 use crate::body::ResponseBody;
 use crate::response::{APPLICATION_JSON, IntoResponse, Response};

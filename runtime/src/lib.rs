@@ -164,7 +164,9 @@ pub use mambo_macros::route;
 /// ```
 pub use mambo_macros::router;
 pub use response::{Html, IntoResponse, Redirect, Response, StreamBody};
-pub use routing::{Lookup, MAX_PARAMS, ParamSlots, Params, RouteInfo, TrailingSlash, split_segment};
+pub use routing::{
+    Lookup, MAX_PARAMS, ParamSlots, Params, RouteInfo, TrailingSlash, split_segment,
+};
 pub use server::Server;
 pub use service::{Request, Router};
 

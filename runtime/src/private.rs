@@ -63,8 +63,9 @@ pub fn decode<'c, S>(
     name: &'static str,
 ) -> Result<Cow<'c, str>, Response> {
     let raw = cx.raw_param(index).unwrap_or_default();
-    decode_param(raw)
-        .map_err(|err| PathParamRejection { name, expected: err.expected().to_owned().into() }.into_response())
+    decode_param(raw).map_err(|err| {
+        PathParamRejection { name, expected: err.expected().to_owned().into() }.into_response()
+    })
 }
 
 /// Parses a decoded path parameter into the handler argument's type.
@@ -77,7 +78,9 @@ pub fn parse<'a, T: FromParam<'a>>(value: &'a str, name: &'static str) -> Result
 
 /// Runs a head extractor.
 #[inline]
-pub async fn extract_parts<S, T: FromRequestParts<S>>(cx: &RequestContext<'_, S>) -> Result<T, Response> {
+pub async fn extract_parts<S, T: FromRequestParts<S>>(
+    cx: &RequestContext<'_, S>,
+) -> Result<T, Response> {
     T::from_request_parts(cx).await.map_err(IntoResponse::into_response)
 }
 
@@ -102,7 +105,11 @@ pub fn respond<T: IntoResponse>(value: T) -> Response {
 /// The deadline timer starts only if the handler is still pending after its
 /// first poll: most handlers answer at once, and they then cost neither a
 /// clock read nor a timer registration.
-pub fn guard<F>(route: &'static RouteInfo, timeout: Option<std::time::Duration>, handler: F) -> Guard<F>
+pub fn guard<F>(
+    route: &'static RouteInfo,
+    timeout: Option<std::time::Duration>,
+    handler: F,
+) -> Guard<F>
 where
     F: Future<Output = Response>,
 {
@@ -149,7 +156,8 @@ impl<F: Future<Output = Response>> Future for Guard<F> {
             Some(Poll::Ready(())) => {
                 tracing::warn!(route = this.route.pattern, ?timeout, "handler timed out");
                 Poll::Ready(
-                    Error::new(StatusCode::GATEWAY_TIMEOUT, "the handler did not answer in time").into_response(),
+                    Error::new(StatusCode::GATEWAY_TIMEOUT, "the handler did not answer in time")
+                        .into_response(),
                 )
             }
             _ => Poll::Pending,
@@ -223,7 +231,8 @@ pub fn miss(miss: Miss, method: &Method, uri: &http::Uri) -> Response {
 
 fn redirect_trailing_slash(direction: TrailingSlash, uri: &http::Uri) -> Response {
     let path = uri.path();
-    let mut location = String::with_capacity(path.len() + 1 + uri.query().map_or(0, |q| q.len() + 1));
+    let mut location =
+        String::with_capacity(path.len() + 1 + uri.query().map_or(0, |q| q.len() + 1));
     match direction {
         TrailingSlash::Add => {
             location.push_str(path);
@@ -259,7 +268,10 @@ pub fn finish(is_head: bool, mut response: Response) -> Response {
 ///
 /// Adding a slash needs a copy of the path; it is made on the stack for paths
 /// up to 1 KiB, and on the heap past that (only on this miss path).
-pub fn trailing_slash_alternative(path: &str, matches: impl Fn(&str) -> bool) -> Option<TrailingSlash> {
+pub fn trailing_slash_alternative(
+    path: &str,
+    matches: impl Fn(&str) -> bool,
+) -> Option<TrailingSlash> {
     if path.len() > 1 && path.ends_with('/') {
         return matches(&path[..path.len() - 1]).then_some(TrailingSlash::Remove);
     }

@@ -137,7 +137,6 @@ impl<'p, const N: usize> Params<'p, N> {
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &'p str)> + '_ {
         self.names.iter().copied().zip(self.values.iter().copied())
     }
-
 }
 
 /// Most path parameters a route may have: `router!` refuses more at compile
@@ -166,7 +165,9 @@ impl ParamSlots {
         for (_, value) in params.iter().take(MAX_PARAMS) {
             let start = (value.as_ptr() as usize).wrapping_sub(base);
             let end = start.wrapping_add(value.len());
-            let (Ok(start16), Ok(end16)) = (u16::try_from(start), u16::try_from(end)) else { break };
+            let (Ok(start16), Ok(end16)) = (u16::try_from(start), u16::try_from(end)) else {
+                break;
+            };
             if end > path.len() {
                 break;
             }

@@ -20,7 +20,11 @@ pub trait Router: Send + Sync + 'static {
     fn routes(&self) -> &'static [RouteInfo];
 
     /// Answers one request.
-    fn handle(&self, request: Request, conn: ConnInfo) -> impl Future<Output = Response> + Send + '_;
+    fn handle(
+        &self,
+        request: Request,
+        conn: ConnInfo,
+    ) -> impl Future<Output = Response> + Send + '_;
 }
 
 impl<R: Router> Router for std::sync::Arc<R> {
@@ -28,7 +32,11 @@ impl<R: Router> Router for std::sync::Arc<R> {
         (**self).routes()
     }
 
-    fn handle(&self, request: Request, conn: ConnInfo) -> impl Future<Output = Response> + Send + '_ {
+    fn handle(
+        &self,
+        request: Request,
+        conn: ConnInfo,
+    ) -> impl Future<Output = Response> + Send + '_ {
         (**self).handle(request, conn)
     }
 }

@@ -62,10 +62,7 @@ impl<R: Router> TestClient<R> {
     /// A client for `router`, with the default [`ConnInfo`] (no addresses,
     /// not TLS, default body limit and no timeout).
     pub fn new(router: R) -> Self {
-        TestClient {
-            router,
-            conn: ConnInfo::default(),
-        }
+        TestClient { router, conn: ConnInfo::default() }
     }
 
     /// A client whose requests carry `conn`, to test server-wide limits or
@@ -173,12 +170,9 @@ impl<R: Router> RequestBuilder<'_, R> {
         V: TryInto<HeaderValue>,
         V::Error: fmt::Debug,
     {
-        let name = name
-            .try_into()
-            .unwrap_or_else(|err| panic!("invalid header name: {err:?}"));
-        let value = value
-            .try_into()
-            .unwrap_or_else(|err| panic!("invalid value for `{name}`: {err:?}"));
+        let name = name.try_into().unwrap_or_else(|err| panic!("invalid header name: {err:?}"));
+        let value =
+            value.try_into().unwrap_or_else(|err| panic!("invalid value for `{name}`: {err:?}"));
         self.headers.append(name, value);
         self
     }
@@ -198,8 +192,7 @@ impl<R: Router> RequestBuilder<'_, R> {
     pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
         let json = serde_json::to_vec(value)
             .unwrap_or_else(|err| panic!("cannot serialize the JSON body: {err}"));
-        self.headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         self.body = Body::from(json);
         self
     }
@@ -213,10 +206,8 @@ impl<R: Router> RequestBuilder<'_, R> {
     pub fn form<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
         let form = serde_urlencoded::to_string(value)
             .unwrap_or_else(|err| panic!("cannot serialize the form: {err}"));
-        self.headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("application/x-www-form-urlencoded"),
-        );
+        self.headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
         self.body = Body::from(form);
         self
     }
@@ -241,15 +232,7 @@ impl<R: Router> RequestBuilder<'_, R> {
     /// When a streaming response body yields an error: the test sees the
     /// error's message.
     pub async fn send(self) -> TestResponse {
-        let RequestBuilder {
-            client,
-            method,
-            uri,
-            version,
-            mut headers,
-            body,
-            conn,
-        } = self;
+        let RequestBuilder { client, method, uri, version, mut headers, body, conn } = self;
         if !headers.contains_key(HOST) {
             headers.insert(HOST, HeaderValue::from_static("localhost"));
         }
@@ -288,12 +271,7 @@ impl TestResponse {
                 Err(err) => panic!("the response body stream failed: {err}"),
             },
         };
-        TestResponse {
-            status: parts.status,
-            version: parts.version,
-            headers: parts.headers,
-            body,
-        }
+        TestResponse { status: parts.status, version: parts.version, headers: parts.headers, body }
     }
 
     /// The status.
@@ -433,9 +411,7 @@ mod tests {
             if let Some(id) = path.strip_prefix("/users/") {
                 if cx.method() != Method::GET && cx.method() != Method::HEAD {
                     let mut response = Error::method_not_allowed().into_response();
-                    response
-                        .headers_mut()
-                        .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+                    response.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
                     return response;
                 }
                 let Ok(id) = id.parse::<u64>() else {
@@ -446,18 +422,14 @@ mod tests {
                     Ok(id) => id,
                     Err(err) => return err.into_response(),
                 };
-                let body = serde_json::to_vec(&User {
-                    id,
-                    name: format!("user {id} via {}", cx.state()),
-                })
-                .unwrap();
+                let body =
+                    serde_json::to_vec(&User { id, name: format!("user {id} via {}", cx.state()) })
+                        .unwrap();
                 let mut response = Response::new(ResponseBody::Full(body.into()));
                 response
                     .headers_mut()
                     .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                response
-                    .headers_mut()
-                    .insert("x-seen-id", request_id.header_value().clone());
+                response.headers_mut().insert("x-seen-id", request_id.header_value().clone());
                 return response;
             }
             match path {
@@ -472,22 +444,19 @@ mod tests {
                     if let Some(length) = length {
                         response.headers_mut().insert("x-request-length", length);
                     }
-                    response.headers_mut().insert(
-                        "x-method",
-                        HeaderValue::from_str(cx.method().as_str()).unwrap(),
-                    );
+                    response
+                        .headers_mut()
+                        .insert("x-method", HeaderValue::from_str(cx.method().as_str()).unwrap());
                     response
                 }
                 "/stream" => Response::new(ResponseBody::Stream(Box::pin(Chunks(vec![
                     "one ", "two ", "three",
                 ])))),
                 "/broken" => Response::new(ResponseBody::Stream(Box::pin(Broken))),
-                "/peer" => format!(
-                    "{:?} {}",
-                    cx.conn().remote_addr,
-                    cx.headers()[HOST].to_str().unwrap()
-                )
-                .into_response(),
+                "/peer" => {
+                    format!("{:?} {}", cx.conn().remote_addr, cx.headers()[HOST].to_str().unwrap())
+                        .into_response()
+                }
                 _ => Error::not_found().into_response(),
             }
         }
@@ -567,30 +536,16 @@ mod tests {
         let response = client.get("/users/7").send().await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.header(CONTENT_TYPE), Some("application/json"));
-        assert_eq!(
-            response.json::<User>(),
-            User {
-                id: 7,
-                name: "user 7 via state".into()
-            }
-        );
+        assert_eq!(response.json::<User>(), User { id: 7, name: "user 7 via state".into() });
         let id = response.header("x-request-id").expect("RequestId ran");
-        assert_eq!(
-            response.header("x-seen-id"),
-            Some(id),
-            "the handler saw the same id"
-        );
+        assert_eq!(response.header("x-seen-id"), Some(id), "the handler saw the same id");
         assert_eq!(response.header("vary"), Some("origin"), "Cors ran");
     }
 
     #[tokio::test]
     async fn headers_reach_the_router() {
         let client = TestClient::new(App::new());
-        let response = client
-            .get("/users/7")
-            .header("x-request-id", "mine-1")
-            .send()
-            .await;
+        let response = client.get("/users/7").header("x-request-id", "mine-1").send().await;
         assert_eq!(response.header("x-request-id"), Some("mine-1"));
         assert_eq!(response.header("x-seen-id"), Some("mine-1"));
     }
@@ -615,50 +570,30 @@ mod tests {
     #[tokio::test]
     async fn bodies_are_sent_with_their_headers() {
         let client = TestClient::new(App::new());
-        let user = User {
-            id: 1,
-            name: "ann".into(),
-        };
+        let user = User { id: 1, name: "ann".into() };
         let response = client.post("/echo").json(&user).send().await;
         assert_eq!(response.header(CONTENT_TYPE), Some("application/json"));
         assert_eq!(response.header("x-request-length"), Some("21"));
         assert_eq!(response.json::<User>(), user);
 
         let response = client.put("/echo").body("plain").send().await;
-        assert_eq!(
-            (response.header("x-method"), response.text()),
-            (Some("PUT"), "plain")
-        );
+        assert_eq!((response.header("x-method"), response.text()), (Some("PUT"), "plain"));
 
-        let response = client
-            .patch("/echo")
-            .body(Bytes::from_static(b"\x00\xff"))
-            .send()
-            .await;
+        let response = client.patch("/echo").body(Bytes::from_static(b"\x00\xff")).send().await;
         assert_eq!(
             (response.header("x-method"), &response.bytes()[..]),
             (Some("PATCH"), &b"\x00\xff"[..])
         );
 
-        let response = client
-            .request(Method::DELETE, "/echo")
-            .form(&[("a", "1"), ("b", "x y")])
-            .send()
-            .await;
-        assert_eq!(
-            response.header(CONTENT_TYPE),
-            Some("application/x-www-form-urlencoded")
-        );
+        let response =
+            client.request(Method::DELETE, "/echo").form(&[("a", "1"), ("b", "x y")]).send().await;
+        assert_eq!(response.header(CONTENT_TYPE), Some("application/x-www-form-urlencoded"));
         assert_eq!(response.text(), "a=1&b=x+y");
 
         let streamed = Body::boxed(http_body_util::Full::new(Bytes::from_static(b"boxed")));
         let response = client.post("/echo").body(streamed).send().await;
         assert_eq!(response.text(), "boxed");
-        assert_eq!(
-            response.header("x-request-length"),
-            None,
-            "unknown for a stream"
-        );
+        assert_eq!(response.header("x-request-length"), None, "unknown for a stream");
     }
 
     #[tokio::test]
@@ -688,14 +623,8 @@ mod tests {
             .send()
             .await;
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
-        assert_eq!(
-            response.header("access-control-allow-origin"),
-            Some("https://app.example")
-        );
-        assert!(
-            response.header("x-request-id").is_some(),
-            "outer middleware saw the early answer"
-        );
+        assert_eq!(response.header("access-control-allow-origin"), Some("https://app.example"));
+        assert!(response.header("x-request-id").is_some(), "outer middleware saw the early answer");
     }
 
     #[tokio::test]
@@ -703,23 +632,13 @@ mod tests {
         let client = TestClient::new(App::new());
         assert_eq!(client.get("/peer").send().await.text(), "None localhost");
         let addr: SocketAddr = "10.0.0.1:5000".parse().unwrap();
-        let response = client
-            .get("/peer")
-            .remote_addr(addr)
-            .header(HOST, "api.example")
-            .send()
-            .await;
+        let response =
+            client.get("/peer").remote_addr(addr).header(HOST, "api.example").send().await;
         assert_eq!(response.text(), "Some(10.0.0.1:5000) api.example");
 
-        let conn = ConnInfo {
-            remote_addr: Some(addr),
-            ..ConnInfo::default()
-        };
+        let conn = ConnInfo { remote_addr: Some(addr), ..ConnInfo::default() };
         let client = TestClient::with_conn(App::new(), conn);
-        assert_eq!(
-            client.get("/peer").send().await.text(),
-            "Some(10.0.0.1:5000) localhost"
-        );
+        assert_eq!(client.get("/peer").send().await.text(), "Some(10.0.0.1:5000) localhost");
     }
 
     #[tokio::test]
@@ -727,13 +646,7 @@ mod tests {
         let client = TestClient::new(App::new());
         let response = client.get("/users/2").send().await.into_response();
         assert_eq!(response.status(), StatusCode::OK);
-        assert!(
-            response
-                .body()
-                .as_bytes()
-                .unwrap()
-                .starts_with(b"{\"id\":2")
-        );
+        assert!(response.body().as_bytes().unwrap().starts_with(b"{\"id\":2"));
     }
 
     #[test]

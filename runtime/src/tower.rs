@@ -119,10 +119,7 @@ pub struct TowerService<R> {
 
 impl<R> Clone for TowerService<R> {
     fn clone(&self) -> Self {
-        TowerService {
-            router: Arc::clone(&self.router),
-            conn: self.conn,
-        }
+        TowerService { router: Arc::clone(&self.router), conn: self.conn }
     }
 }
 
@@ -134,10 +131,7 @@ impl<R: Router> TowerService<R> {
 
     /// Wraps a router that is already shared.
     pub fn from_arc(router: Arc<R>) -> Self {
-        TowerService {
-            router,
-            conn: ConnInfo::default(),
-        }
+        TowerService { router, conn: ConnInfo::default() }
     }
 
     /// Sets the [`ConnInfo`] the router sees (addresses, TLS, default body
@@ -178,11 +172,7 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> TowerFuture {
         let (parts, body) = request.into_parts();
-        let conn = parts
-            .extensions
-            .get::<ConnInfo>()
-            .copied()
-            .unwrap_or(self.conn);
+        let conn = parts.extensions.get::<ConnInfo>().copied().unwrap_or(self.conn);
         let request = http::Request::from_parts(parts, into_body(body));
         let router = Arc::clone(&self.router);
         Box::pin(async move { Ok(router.handle(request, conn).await) })
@@ -286,10 +276,7 @@ mod tests {
     #[tokio::test]
     async fn mambo_bodies_are_not_boxed_again() {
         let mut service = TowerService::new(Echo);
-        let request = http::Request::builder()
-            .uri("/a")
-            .body(Body::from("full"))
-            .unwrap();
+        let request = http::Request::builder().uri("/a").body(Body::from("full")).unwrap();
         assert_eq!(call(&mut service, request).await.1, "GET /a full None full");
     }
 
@@ -309,35 +296,23 @@ mod tests {
         }
         let mut service = TowerService::new(Echo);
         let (status, body) = call(&mut service, http::Request::new(Failing)).await;
-        assert_eq!(
-            (status, body.as_str()),
-            (StatusCode::BAD_REQUEST, "connection reset")
-        );
+        assert_eq!((status, body.as_str()), (StatusCode::BAD_REQUEST, "connection reset"));
     }
 
     #[tokio::test]
     async fn conn_info_comes_from_the_service_or_the_request() {
         let addr = "192.0.2.1:4000".parse().unwrap();
-        let mut service = into_tower_service(Echo).with_conn(ConnInfo {
-            remote_addr: Some(addr),
-            ..ConnInfo::default()
-        });
+        let mut service = into_tower_service(Echo)
+            .with_conn(ConnInfo { remote_addr: Some(addr), ..ConnInfo::default() });
         let request = http::Request::new(http_body_util::Empty::<Bytes>::new());
-        assert_eq!(
-            call(&mut service, request).await.1,
-            "GET / boxed Some(192.0.2.1:4000) "
-        );
+        assert_eq!(call(&mut service, request).await.1, "GET / boxed Some(192.0.2.1:4000) ");
 
         let other = "198.51.100.2:5000".parse().unwrap();
         let mut request = http::Request::new(http_body_util::Empty::<Bytes>::new());
-        request.extensions_mut().insert(ConnInfo {
-            remote_addr: Some(other),
-            ..ConnInfo::default()
-        });
-        assert_eq!(
-            call(&mut service, request).await.1,
-            "GET / boxed Some(198.51.100.2:5000) "
-        );
+        request
+            .extensions_mut()
+            .insert(ConnInfo { remote_addr: Some(other), ..ConnInfo::default() });
+        assert_eq!(call(&mut service, request).await.1, "GET / boxed Some(198.51.100.2:5000) ");
     }
 
     #[tokio::test]

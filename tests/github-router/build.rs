@@ -8,10 +8,12 @@ use std::path::Path;
 
 fn main() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
-    for (file, router) in [("github_routes.txt", "GithubApi"), ("overlap_routes.txt", "OverlapApi")] {
+    for (file, router) in [("github_routes.txt", "GithubApi"), ("overlap_routes.txt", "OverlapApi")]
+    {
         let path = data.join(file);
         println!("cargo::rerun-if-changed={}", path.display());
-        let table = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let table =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join(format!("{router}.rs"));
         std::fs::write(out, generate(&table, router, &[])).unwrap();
         if router == "GithubApi" {

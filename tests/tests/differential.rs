@@ -34,7 +34,8 @@ fn to_matchit(pattern: &str) -> String {
         .join("/")
 }
 
-const ALLOW_ORDER: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"];
+const ALLOW_ORDER: [&str; 9] =
+    ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"];
 
 #[derive(Debug, PartialEq)]
 enum Answer {
@@ -73,7 +74,9 @@ impl Oracle {
                     allow.push("HEAD");
                 }
                 allow.push("OPTIONS");
-                allow.sort_by_key(|m| (ALLOW_ORDER.iter().position(|o| o == m).unwrap_or(9), m.to_string()));
+                allow.sort_by_key(|m| {
+                    (ALLOW_ORDER.iter().position(|o| o == m).unwrap_or(9), m.to_string())
+                });
                 allow.dedup();
                 Answer::MethodNotAllowed(allow.join(", "))
             }
@@ -160,7 +163,9 @@ fn compare<const N: usize>(
             if got != expected {
                 mismatches += 1;
                 if failures.len() < 20 {
-                    failures.push(format!("{method} {path}\n    mambo:   {got:?}\n    matchit: {expected:?}"));
+                    failures.push(format!(
+                        "{method} {path}\n    mambo:   {got:?}\n    matchit: {expected:?}"
+                    ));
                 }
             }
             compared += 1;
@@ -187,12 +192,41 @@ fn github_routes_match_matchit() {
 #[test]
 fn overlapping_routes_match_matchit() {
     let base: Vec<String> = [
-        "/", "/x", "/top", "/top/b/e", "/top/b", "/files/new", "/files/7", "/files/7/raw", "/files/new/raw",
-        "/files/7/history/3", "/static/app.js", "/static/index.html", "/static/css/site.css",
-        "/static/css/other.css", "/static/a/b/c", "/a/b/c", "/a/b/d", "/a/z/d", "/a/b/d/e/f", "/docs",
-        "/docs/", "/docs/intro", "/x/y", "/x/y/z", "/x/q/r", "/users/new", "/users/7/posts",
-        "/users/7/posts/new", "/users/new/posts/new", "/users/7/posts/9", "/deep/a/b/c/d/e/f",
-        "/deep/1/b/3/d/5/f", "/deep/a/b/c/d/e/g", "/deep/a/b/c/d/e/f/g", "/files/a%2Fb/raw",
+        "/",
+        "/x",
+        "/top",
+        "/top/b/e",
+        "/top/b",
+        "/files/new",
+        "/files/7",
+        "/files/7/raw",
+        "/files/new/raw",
+        "/files/7/history/3",
+        "/static/app.js",
+        "/static/index.html",
+        "/static/css/site.css",
+        "/static/css/other.css",
+        "/static/a/b/c",
+        "/a/b/c",
+        "/a/b/d",
+        "/a/z/d",
+        "/a/b/d/e/f",
+        "/docs",
+        "/docs/",
+        "/docs/intro",
+        "/x/y",
+        "/x/y/z",
+        "/x/q/r",
+        "/users/new",
+        "/users/7/posts",
+        "/users/7/posts/new",
+        "/users/new/posts/new",
+        "/users/7/posts/9",
+        "/deep/a/b/c/d/e/f",
+        "/deep/1/b/3/d/5/f",
+        "/deep/a/b/c/d/e/g",
+        "/deep/a/b/c/d/e/f/g",
+        "/files/a%2Fb/raw",
     ]
     .map(String::from)
     .to_vec();
@@ -208,7 +242,12 @@ fn the_oracle_is_not_trivial() {
     // Guards the test itself: the mutated paths must hit, miss and 405.
     let api = overlap::OverlapApi::new();
     let oracle = Oracle::new(overlap::TABLE);
-    let paths = mutations(&["/files/7/raw".to_owned(), "/docs/intro".to_owned()], &vocabulary(overlap::TABLE), 2_000, 1);
+    let paths = mutations(
+        &["/files/7/raw".to_owned(), "/docs/intro".to_owned()],
+        &vocabulary(overlap::TABLE),
+        2_000,
+        1,
+    );
     let (mut found, mut missed, mut not_allowed) = (0, 0, 0);
     for path in &paths {
         match oracle.answer("DELETE", path) {

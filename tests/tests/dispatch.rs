@@ -78,7 +78,11 @@ struct NewNote {
 }
 
 #[route(POST "/notes/:id", body_limit = "64B")]
-async fn create_note(State(state): State<AppState>, id: u32, Json(note): Json<NewNote>) -> (StatusCode, Json<NewNote>) {
+async fn create_note(
+    State(state): State<AppState>,
+    id: u32,
+    Json(note): Json<NewNote>,
+) -> (StatusCode, Json<NewNote>) {
     state.created.fetch_add(1, Ordering::SeqCst);
     (StatusCode::CREATED, Json(NewNote { title: format!("{id}: {}", note.title) }))
 }
@@ -205,9 +209,16 @@ async fn routes_and_params() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.text(), "user 42");
     assert_eq!(client.delete("/users/42").send().await.status(), StatusCode::NO_CONTENT);
-    assert_eq!(client.get("/echo/a%20b%2Fc").send().await.text(), "a b/c", "params are percent-decoded");
+    assert_eq!(
+        client.get("/echo/a%20b%2Fc").send().await.text(),
+        "a b/c",
+        "params are percent-decoded"
+    );
     assert_eq!(client.get("/flag/true").send().await.text(), "true");
-    assert_eq!(client.request(Method::from_bytes(b"PURGE").unwrap(), "/cache").send().await.text(), "purged");
+    assert_eq!(
+        client.request(Method::from_bytes(b"PURGE").unwrap(), "/cache").send().await.text(),
+        "purged"
+    );
 }
 
 #[tokio::test]
@@ -216,7 +227,11 @@ async fn catch_all_and_static_priority() {
     assert_eq!(client.get("/files/readme").send().await.text(), "readme");
     assert_eq!(client.get("/files/a/b/c.txt").send().await.text(), "file a/b/c.txt");
     assert_eq!(client.get("/files/readme/more").send().await.text(), "file readme/more");
-    assert_eq!(client.get("/files/").send().await.status(), StatusCode::NOT_FOUND, "an empty catch-all does not match");
+    assert_eq!(
+        client.get("/files/").send().await.status(),
+        StatusCode::NOT_FOUND,
+        "an empty catch-all does not match"
+    );
 }
 
 #[tokio::test]
@@ -239,7 +254,10 @@ async fn bad_params_are_400_with_the_reason() {
     let response = client.get("/users/abc").send().await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = response.json();
-    assert_eq!(body["message"], "path parameter `id` must be an integer from 0 to 18446744073709551615");
+    assert_eq!(
+        body["message"],
+        "path parameter `id` must be an integer from 0 to 18446744073709551615"
+    );
     let response = client.get("/echo/%FF").send().await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.text().contains("UTF-8"), "{}", response.text());
@@ -293,7 +311,8 @@ async fn state_params_and_json_body_together() {
     let too_big = NewNote { title: "x".repeat(100) };
     let response = client.post("/notes/3").json(&too_big).send().await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "the route's body_limit applies");
-    let response = client.post("/notes/3").header("content-type", "text/plain").body("{}").send().await;
+    let response =
+        client.post("/notes/3").header("content-type", "text/plain").body("{}").send().await;
     assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(state.created.load(Ordering::SeqCst), 1);
 }
@@ -316,14 +335,19 @@ async fn route_timeout_is_504() {
 #[tokio::test]
 async fn middleware_order_scopes_and_early_answers() {
     let client = client();
-    let response = client.get("/admin/stats").header("x-admin", "yes").header("x-trace", "1").send().await;
+    let response =
+        client.get("/admin/stats").header("x-admin", "yes").header("x-trace", "1").send().await;
     assert_eq!(response.text(), "stats");
     assert_eq!(response.header("x-outer"), Some("1"));
     let denied = client.get("/admin").header("x-trace", "1").send().await;
     assert_eq!(denied.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(denied.header("x-outer"), Some("1"), "outer after sees early answers");
-    let nested =
-        client.get("/admin/nested/orgs/rust/members").header("x-admin", "yes").header("x-trace", "1").send().await;
+    let nested = client
+        .get("/admin/nested/orgs/rust/members")
+        .header("x-admin", "yes")
+        .header("x-trace", "1")
+        .send()
+        .await;
     assert_eq!(nested.text(), "members of rust");
     let trace = TRACE.lock().unwrap().clone();
     assert_eq!(

@@ -20,8 +20,12 @@ struct Options {
 }
 
 fn parse_options() -> Result<Options, String> {
-    let mut options =
-        Options { addr: "127.0.0.1:8080".to_owned(), thread_per_core: None, workers: None, print_routes: false };
+    let mut options = Options {
+        addr: "127.0.0.1:8080".to_owned(),
+        thread_per_core: None,
+        workers: None,
+        print_routes: false,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("`{arg}` needs a value"));
@@ -32,10 +36,16 @@ fn parse_options() -> Result<Options, String> {
                 options.thread_per_core = Some(match value()?.as_str() {
                     "thread-per-core" => true,
                     "multi-thread" => false,
-                    other => return Err(format!("unknown mode `{other}`: use multi-thread or thread-per-core")),
+                    other => {
+                        return Err(format!(
+                            "unknown mode `{other}`: use multi-thread or thread-per-core"
+                        ));
+                    }
                 })
             }
-            "--workers" => options.workers = Some(value()?.parse().map_err(|e| format!("--workers: {e}"))?),
+            "--workers" => {
+                options.workers = Some(value()?.parse().map_err(|e| format!("--workers: {e}"))?)
+            }
             "--routes" => options.print_routes = true,
             "--help" | "-h" => {
                 return Err(

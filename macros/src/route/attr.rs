@@ -22,13 +22,15 @@ impl Parse for RouteAttr {
         let mut errors: Vec<syn::Error> = Vec::new();
         let mut methods = Vec::new();
         if input.peek(LitStr) {
-            return Err(input.error(
-                "a route needs a method before its path: write `#[route(GET \"/path\")]`",
-            ));
+            return Err(input
+                .error("a route needs a method before its path: write `#[route(GET \"/path\")]`"));
         }
         loop {
             let ident: Ident = input.parse().map_err(|err| {
-                syn::Error::new(err.span(), "expected an HTTP method such as `GET`: write `#[route(GET \"/path\")]`")
+                syn::Error::new(
+                    err.span(),
+                    "expected an HTTP method such as `GET`: write `#[route(GET \"/path\")]`",
+                )
             })?;
             match method::check(&ident) {
                 Ok(()) if methods.contains(&ident) => errors.push(syn::Error::new(
@@ -59,10 +61,16 @@ impl Parse for RouteAttr {
             }
             let name: Ident = input.parse()?;
             input.parse::<Token![=]>().map_err(|err| {
-                syn::Error::new(err.span(), format!("expected `=` after `{name}`: write `{name} = \"..\"`"))
+                syn::Error::new(
+                    err.span(),
+                    format!("expected `=` after `{name}`: write `{name} = \"..\"`"),
+                )
             })?;
             let value: LitStr = input.parse().map_err(|err| {
-                syn::Error::new(err.span(), format!("expected a string after `{name} =`, such as `{name} = \"..\"`"))
+                syn::Error::new(
+                    err.span(),
+                    format!("expected a string after `{name} =`, such as `{name} = \"..\"`"),
+                )
             })?;
             if let Err(err) = options::apply(&mut options, &name, &value) {
                 errors.push(err);

@@ -15,7 +15,8 @@ use crate::payload::Payload;
 /// modules get carriers of different names (a macro-expanded `macro_rules!`
 /// may not shadow another in textual scope).
 fn fingerprint(text: &str) -> u32 {
-    text.bytes().fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193))
+    text.bytes()
+        .fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193))
 }
 
 /// Emits the carrier and its re-export under the handler's name.

@@ -33,7 +33,10 @@ pub fn check(function: &ItemFn, errors: &mut Vec<syn::Error>) -> Handler {
         errors.push(syn::Error::new_spanned(variadic, "route handlers cannot be variadic"));
     }
     if let Some(abi) = &sig.abi {
-        errors.push(syn::Error::new_spanned(abi, "route handlers must use the Rust ABI: remove `extern`"));
+        errors.push(syn::Error::new_spanned(
+            abi,
+            "route handlers must use the Rust ABI: remove `extern`",
+        ));
     }
     let mut args = Vec::new();
     for input in &sig.inputs {

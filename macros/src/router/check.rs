@@ -39,15 +39,14 @@ fn every_param_has_an_argument(route: &Route, errors: &mut Vec<syn::Error>) {
         if route.arg(name).is_some() {
             continue;
         }
-        let args: Vec<String> = route
-            .payload
-            .args
-            .iter()
-            .filter_map(|arg| arg.name.as_ref().map(unraw))
-            .collect();
+        let args: Vec<String> =
+            route.payload.args.iter().filter_map(|arg| arg.name.as_ref().map(unraw)).collect();
         let hint = match args.as_slice() {
             [] => String::new(),
-            names => format!(" (the handler's arguments are {})", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
+            names => format!(
+                " (the handler's arguments are {})",
+                names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            ),
         };
         let mut err = syn::Error::new(
             route.path_lit().span(),
@@ -67,12 +66,28 @@ fn every_param_has_an_argument(route: &Route, errors: &mut Vec<syn::Error>) {
             .filter(|(distance, _)| *distance <= 2)
             .min_by_key(|(distance, _)| *distance);
         let note = match closest {
-            Some((_, arg)) => syn::Error::new(arg.span(), format!("note: did you mean `{name}`? `{}` is taken as an extractor", unraw(arg))),
+            Some((_, arg)) => syn::Error::new(
+                arg.span(),
+                format!("note: did you mean `{name}`? `{}` is taken as an extractor", unraw(arg)),
+            ),
             None => {
                 let span = route.payload.args.first().map_or(route.payload.name.span(), |first| {
-                    first.name.as_ref().map_or_else(|| first.ty.to_token_stream().into_iter().next().map_or(route.payload.name.span(), |t| t.span()), |n| n.span())
+                    first.name.as_ref().map_or_else(
+                        || {
+                            first
+                                .ty
+                                .to_token_stream()
+                                .into_iter()
+                                .next()
+                                .map_or(route.payload.name.span(), |t| t.span())
+                        },
+                        |n| n.span(),
+                    )
                 });
-                syn::Error::new(span, format!("note: expected an argument named `{name}` among these"))
+                syn::Error::new(
+                    span,
+                    format!("note: expected an argument named `{name}` among these"),
+                )
             }
         };
         err.combine(note);
@@ -117,7 +132,13 @@ mod tests {
 
     #[test]
     fn edit_distances() {
-        for (a, b, d) in [("slug", "slg", 1), ("id", "id", 0), ("id", "name", 4), ("owner", "ownr", 1), ("", "ab", 2)] {
+        for (a, b, d) in [
+            ("slug", "slg", 1),
+            ("id", "id", 0),
+            ("id", "name", 4),
+            ("owner", "ownr", 1),
+            ("", "ab", 2),
+        ] {
             assert_eq!(edit_distance(a, b), d, "{a} {b}");
         }
     }

@@ -5,8 +5,8 @@ use proc_macro2::Span;
 use syn::{Ident, LitStr, Path, Type};
 
 use super::parse::{MiddlewareDef, RouterDef, ScopeDef, TrailingSlashMode};
-use crate::payload::{Arg, Payload};
 use crate::pattern::{self, Pattern};
+use crate::payload::{Arg, Payload};
 
 /// A middleware instance of the router, stored in a field of its struct.
 pub struct Middleware {

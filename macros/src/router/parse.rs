@@ -75,7 +75,8 @@ fn list<T: Parse>(input: ParseStream<'_>) -> syn::Result<Vec<T>> {
 const TOP_LEVEL_ONLY: [&str; 2] = ["state", "trailing_slash"];
 
 fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Result<ScopeDef> {
-    let mut scope = ScopeDef { prefix: None, middleware: Vec::new(), routes: Vec::new(), scopes: Vec::new() };
+    let mut scope =
+        ScopeDef { prefix: None, middleware: Vec::new(), routes: Vec::new(), scopes: Vec::new() };
     let mut seen: Vec<String> = Vec::new();
     let mut top = top;
     while !input.is_empty() {
@@ -83,7 +84,10 @@ fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Re
         let name = key.to_string();
         if name != "scope" {
             if seen.contains(&name) {
-                return Err(syn::Error::new(key.span(), format!("`{name}` is given twice: merge the two lists")));
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("`{name}` is given twice: merge the two lists"),
+                ));
             }
             seen.push(name.clone());
         }
@@ -117,7 +121,9 @@ fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Re
                         other => {
                             return Err(syn::Error::new(
                                 mode.span(),
-                                format!("unknown trailing-slash mode `{other}`: write `strict` (404, the default) or `redirect` (308 to the form that exists)"),
+                                format!(
+                                    "unknown trailing-slash mode `{other}`: write `strict` (404, the default) or `redirect` (308 to the form that exists)"
+                                ),
                             ));
                         }
                     };
@@ -126,13 +132,17 @@ fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Re
             other if TOP_LEVEL_ONLY.contains(&other) => {
                 return Err(syn::Error::new(
                     key.span(),
-                    format!("`{other}` belongs to the router itself, not to a scope: move it to the top of the router"),
+                    format!(
+                        "`{other}` belongs to the router itself, not to a scope: move it to the top of the router"
+                    ),
                 ));
             }
             other => {
                 return Err(syn::Error::new(
                     key.span(),
-                    format!("unknown router entry `{other}`: the entries are `state`, `trailing_slash`, `middleware`, `routes` and `scope \"/prefix\" {{ .. }}`"),
+                    format!(
+                        "unknown router entry `{other}`: the entries are `state`, `trailing_slash`, `middleware`, `routes` and `scope \"/prefix\" {{ .. }}`"
+                    ),
                 ));
             }
         }
@@ -150,7 +160,10 @@ impl Parse for RouterDef {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis = input.parse()?;
         input.parse::<Token![struct]>().map_err(|err| {
-            syn::Error::new(err.span(), "expected `struct`: write `router! { pub struct Api { routes: [..] } }`")
+            syn::Error::new(
+                err.span(),
+                "expected `struct`: write `router! { pub struct Api { routes: [..] } }`",
+            )
         })?;
         let name = input.parse()?;
         let content;
@@ -161,7 +174,12 @@ impl Parse for RouterDef {
             name,
             state: None,
             trailing_slash: TrailingSlashMode::Strict,
-            body: ScopeDef { prefix: None, middleware: Vec::new(), routes: Vec::new(), scopes: Vec::new() },
+            body: ScopeDef {
+                prefix: None,
+                middleware: Vec::new(),
+                routes: Vec::new(),
+                scopes: Vec::new(),
+            },
         };
         let body = parse_entries(&content, Some(&mut def))?;
         def.body = body;

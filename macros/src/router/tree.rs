@@ -51,15 +51,21 @@ fn insert(root: &mut Node, route: &Route, routes: &[Route]) -> syn::Result<()> {
         let params_above = node.params_above;
         match segment {
             Segment::Static(text) => {
-                node = node.statics.entry(text.clone()).or_insert_with(|| Node { params_above, ..Node::default() });
+                node = node
+                    .statics
+                    .entry(text.clone())
+                    .or_insert_with(|| Node { params_above, ..Node::default() });
             }
             Segment::Param(name) => {
                 if let Some((other, leaf)) = &node.catch_all {
                     return Err(conflict(route, position, &format!("*{other}"), leaf[0], routes));
                 }
-                let (existing, child) = node
-                    .param
-                    .get_or_insert_with(|| (name.clone(), Box::new(Node { params_above: params_above + 1, ..Node::default() })));
+                let (existing, child) = node.param.get_or_insert_with(|| {
+                    (
+                        name.clone(),
+                        Box::new(Node { params_above: params_above + 1, ..Node::default() }),
+                    )
+                });
                 if existing != name {
                     let existing = existing.clone();
                     return Err(param_name_conflict(route, name, &existing, child, routes));
@@ -69,9 +75,16 @@ fn insert(root: &mut Node, route: &Route, routes: &[Route]) -> syn::Result<()> {
             Segment::CatchAll(name) => {
                 if let Some((other, child)) = &node.param {
                     let other_route = first_route(child);
-                    return Err(conflict(route, position, &format!(":{other}"), other_route, routes));
+                    return Err(conflict(
+                        route,
+                        position,
+                        &format!(":{other}"),
+                        other_route,
+                        routes,
+                    ));
                 }
-                let (existing, leaf) = node.catch_all.get_or_insert_with(|| (name.clone(), Vec::new()));
+                let (existing, leaf) =
+                    node.catch_all.get_or_insert_with(|| (name.clone(), Vec::new()));
                 if existing != name {
                     let first = leaf[0];
                     return Err(conflict(route, position, &format!("*{existing}"), first, routes));
@@ -122,7 +135,13 @@ fn check_duplicate(route: &Route, leaf: &[usize], routes: &[Route]) -> syn::Resu
     Ok(())
 }
 
-fn param_name_conflict(route: &Route, name: &str, existing: &str, child: &Node, routes: &[Route]) -> syn::Error {
+fn param_name_conflict(
+    route: &Route,
+    name: &str,
+    existing: &str,
+    child: &Node,
+    routes: &[Route],
+) -> syn::Error {
     let other = &routes[first_route(child)];
     let mut err = syn::Error::new(
         route.path_lit().span(),
@@ -138,7 +157,13 @@ fn param_name_conflict(route: &Route, name: &str, existing: &str, child: &Node, 
     err
 }
 
-fn conflict(route: &Route, position: usize, existing: &str, other: usize, routes: &[Route]) -> syn::Error {
+fn conflict(
+    route: &Route,
+    position: usize,
+    existing: &str,
+    other: usize,
+    routes: &[Route],
+) -> syn::Error {
     let other = &routes[other];
     let ours = &route.pattern.segments[position];
     let mut err = syn::Error::new(
@@ -149,7 +174,10 @@ fn conflict(route: &Route, position: usize, existing: &str, other: usize, routes
             other.describe()
         ),
     );
-    err.combine(syn::Error::new(other.path_lit().span(), format!("note: `{existing}` is declared here")));
+    err.combine(syn::Error::new(
+        other.path_lit().span(),
+        format!("note: `{existing}` is declared here"),
+    ));
     err
 }
 
@@ -165,8 +193,8 @@ mod tests {
     use proc_macro2::Span;
 
     use super::*;
-    use crate::payload::Payload;
     use crate::pattern;
+    use crate::payload::Payload;
 
     /// Routes from `"METHOD /pattern"` rows, as `router!` would model them.
     fn routes(rows: &[&str]) -> Vec<Route> {
@@ -179,7 +207,10 @@ mod tests {
                     valid: true,
                     name: syn::Ident::new(&format!("h{index}"), Span::call_site()),
                     is_async: true,
-                    methods: methods.iter().map(|m| syn::Ident::new(m, Span::call_site())).collect(),
+                    methods: methods
+                        .iter()
+                        .map(|m| syn::Ident::new(m, Span::call_site()))
+                        .collect(),
                     path: syn::LitStr::new(path, Span::call_site()),
                     body_limit: None,
                     timeout_ms: None,
@@ -241,14 +272,18 @@ mod tests {
 
     #[test]
     fn every_bad_route_is_reported_at_once() {
-        let found = errors(&["GET /a", "GET /a", "GET /b/:x", "GET /b/:y", "GET /c/:x", "GET /c/*y"]);
+        let found =
+            errors(&["GET /a", "GET /a", "GET /b/:x", "GET /b/:y", "GET /c/:x", "GET /c/*y"]);
         assert_eq!(found.len(), 3, "{found:?}");
     }
 
     #[test]
     fn tree_shape_and_parameter_slots() {
         let mut errors = Vec::new();
-        let root = build(&routes(&["GET /repos/:owner/:repo/events", "GET /repos/:owner", "GET /files/*path"]), &mut errors);
+        let root = build(
+            &routes(&["GET /repos/:owner/:repo/events", "GET /repos/:owner", "GET /files/*path"]),
+            &mut errors,
+        );
         assert!(errors.is_empty());
         let repos = &root.statics["repos"];
         let (owner, owner_node) = repos.param.as_ref().unwrap();
@@ -258,7 +293,10 @@ mod tests {
         let (_, repo_node) = owner_node.param.as_ref().unwrap();
         assert_eq!(repo_node.statics["events"].leaf, [0]);
         let files = &root.statics["files"];
-        assert_eq!(files.catch_all.as_ref().map(|(name, leaf)| (name.as_str(), leaf.clone())), Some(("path", vec![2])));
+        assert_eq!(
+            files.catch_all.as_ref().map(|(name, leaf)| (name.as_str(), leaf.clone())),
+            Some(("path", vec![2]))
+        );
         assert_eq!(files.params_above, 0);
     }
 }

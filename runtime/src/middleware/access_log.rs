@@ -175,10 +175,8 @@ mod tests {
         fn record(&self, _: &Id, _: &Record<'_>) {}
         fn record_follows_from(&self, _: &Id, _: &Id) {}
         fn event(&self, event: &Event<'_>) {
-            let mut fields = Fields(vec![(
-                "level".to_owned(),
-                event.metadata().level().to_string(),
-            )]);
+            let mut fields =
+                Fields(vec![("level".to_owned(), event.metadata().level().to_string())]);
             event.record(&mut fields);
             self.events.lock().unwrap().push(fields.0);
         }
@@ -227,20 +225,12 @@ mod tests {
         static TURN: Mutex<()> = Mutex::new(());
         let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let events = Events::default();
-        let guard = tracing::subscriber::set_default(Capture {
-            max,
-            events: events.clone(),
-        });
-        let levels: Vec<Level> = [
-            Level::ERROR,
-            Level::WARN,
-            Level::INFO,
-            Level::DEBUG,
-            Level::TRACE,
-        ]
-        .into_iter()
-        .filter(|level| *level <= max)
-        .collect();
+        let guard = tracing::subscriber::set_default(Capture { max, events: events.clone() });
+        let levels: Vec<Level> =
+            [Level::ERROR, Level::WARN, Level::INFO, Level::DEBUG, Level::TRACE]
+                .into_iter()
+                .filter(|level| *level <= max)
+                .collect();
         let mut attempts = 0;
         loop {
             tracing::callsite::rebuild_interest_cache();
@@ -260,13 +250,7 @@ mod tests {
             std::thread::yield_now();
         }
         events.lock().unwrap().clear();
-        (
-            Installed {
-                _subscriber: guard,
-                _turn: turn,
-            },
-            events,
-        )
+        (Installed { _subscriber: guard, _turn: turn }, events)
     }
 
     /// Field order matters: the subscriber goes before the turn is handed on.
@@ -310,28 +294,17 @@ mod tests {
     #[tokio::test]
     async fn does_nothing_without_a_subscriber() {
         let mut cx = context(Some(&ROUTE));
-        assert!(
-            run(AccessLog::default(), &mut cx).await.is_none(),
-            "read the clock for nobody"
-        );
+        assert!(run(AccessLog::default(), &mut cx).await.is_none(), "read the clock for nobody");
     }
 
     #[tokio::test]
     async fn does_nothing_below_the_subscribers_level() {
         let (_guard, events) = capture(Level::INFO);
         let mut cx = context(Some(&ROUTE));
-        assert!(
-            run(AccessLog::new().level(Level::DEBUG), &mut cx)
-                .await
-                .is_none()
-        );
+        assert!(run(AccessLog::new().level(Level::DEBUG), &mut cx).await.is_none());
         assert!(events.lock().unwrap().is_empty());
 
-        assert!(
-            run(AccessLog::new().level(Level::WARN), &mut cx)
-                .await
-                .is_some()
-        );
+        assert!(run(AccessLog::new().level(Level::WARN), &mut cx).await.is_some());
         assert_eq!(field(&events.lock().unwrap()[0], "level"), "WARN");
     }
 }

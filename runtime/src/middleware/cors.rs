@@ -175,22 +175,14 @@ impl Cors {
     /// Any origin, any method, any request header, every response header
     /// exposed; no credentials. For public, cookie-less APIs.
     pub fn permissive() -> Self {
-        Cors::new()
-            .allow_any_origin()
-            .allow_any_method()
-            .allow_any_header()
-            .expose_any_header()
+        Cors::new().allow_any_origin().allow_any_method().allow_any_header().expose_any_header()
     }
 
     /// Any origin, method and request header, mirrored from the request, with
     /// credentials. Opens the API, cookies included, to every site: for
     /// development only.
     pub fn very_permissive() -> Self {
-        Cors::new()
-            .mirror_origin()
-            .mirror_methods()
-            .mirror_headers()
-            .allow_credentials(true)
+        Cors::new().mirror_origin().mirror_methods().mirror_headers().allow_credentials(true)
     }
 
     /// Adds one allowed origin (replacing `*`, mirroring or a predicate set
@@ -271,9 +263,8 @@ impl Cors {
     /// The methods preflights allow, replacing the default list.
     #[must_use]
     pub fn allow_methods(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
-        self.methods = Allow::List(join(
-            methods.into_iter().map(|method| method.as_str().to_owned()),
-        ));
+        self.methods =
+            Allow::List(join(methods.into_iter().map(|method| method.as_str().to_owned())));
         self
     }
 
@@ -301,9 +292,7 @@ impl Cors {
     /// not be listed.
     #[must_use]
     pub fn allow_headers(mut self, headers: impl IntoIterator<Item = HeaderName>) -> Self {
-        self.headers = Allow::List(join(
-            headers.into_iter().map(|name| name.as_str().to_owned()),
-        ));
+        self.headers = Allow::List(join(headers.into_iter().map(|name| name.as_str().to_owned())));
         self
     }
 
@@ -370,26 +359,10 @@ impl Cors {
     fn checked(self) -> Self {
         if self.credentials {
             let wildcard = [
-                (
-                    matches!(self.origins, Origins::Any),
-                    "allow_any_origin",
-                    "mirror_origin",
-                ),
-                (
-                    matches!(self.methods, Allow::Any),
-                    "allow_any_method",
-                    "mirror_methods",
-                ),
-                (
-                    matches!(self.headers, Allow::Any),
-                    "allow_any_header",
-                    "mirror_headers",
-                ),
-                (
-                    self.expose.as_ref() == Some(&WILDCARD),
-                    "expose_any_header",
-                    "expose_headers",
-                ),
+                (matches!(self.origins, Origins::Any), "allow_any_origin", "mirror_origin"),
+                (matches!(self.methods, Allow::Any), "allow_any_method", "mirror_methods"),
+                (matches!(self.headers, Allow::Any), "allow_any_header", "mirror_headers"),
+                (self.expose.as_ref() == Some(&WILDCARD), "expose_any_header", "expose_headers"),
             ];
             for (is_wildcard, wildcard, instead) in wildcard {
                 assert!(
@@ -479,10 +452,7 @@ impl<S: Sync> Middleware<S> for Cors {
             return Flow::Continue;
         }
         let headers = cx.headers();
-        match (
-            headers.get(ORIGIN),
-            headers.get(ACCESS_CONTROL_REQUEST_METHOD),
-        ) {
+        match (headers.get(ORIGIN), headers.get(ACCESS_CONTROL_REQUEST_METHOD)) {
             (Some(origin), Some(method)) => Flow::Respond(self.preflight(headers, origin, method)),
             // A plain `OPTIONS` request: the router answers it.
             _ => Flow::Continue,
@@ -598,28 +568,17 @@ mod tests {
         mut response: Response,
     ) -> Response {
         let mut cx = context(method, headers);
-        assert!(matches!(
-            cors.before(&mut cx, &mut ()).await,
-            Flow::Continue
-        ));
+        assert!(matches!(cors.before(&mut cx, &mut ()).await, Flow::Continue));
         cors.after(&cx, &mut (), &mut response).await;
         response
     }
 
     fn header(response: &Response, name: HeaderName) -> Option<&str> {
-        response
-            .headers()
-            .get(name)
-            .map(|value| value.to_str().unwrap())
+        response.headers().get(name).map(|value| value.to_str().unwrap())
     }
 
     fn vary(response: &Response) -> Vec<&str> {
-        response
-            .headers()
-            .get_all(VARY)
-            .iter()
-            .map(|v| v.to_str().unwrap())
-            .collect()
+        response.headers().get_all(VARY).iter().map(|v| v.to_str().unwrap()).collect()
     }
 
     const APP: &str = "https://app.example.com";
@@ -634,11 +593,7 @@ mod tests {
         assert_eq!(vary(&response), [VARY_PREFLIGHT.to_str().unwrap()]);
 
         let response = request(&cors, Method::GET, &[("origin", APP)], "ok".into_response()).await;
-        assert_eq!(
-            response.status(),
-            StatusCode::OK,
-            "not allowed is not rejected"
-        );
+        assert_eq!(response.status(), StatusCode::OK, "not allowed is not rejected");
         assert_eq!(header(&response, ACCESS_CONTROL_ALLOW_ORIGIN), None);
         assert_eq!(vary(&response), ["origin"]);
     }
@@ -648,10 +603,7 @@ mod tests {
         let cors = Cors::new().allow_origins([APP, "http://localhost:3000"]);
         let response = preflight(&cors, "http://localhost:3000", &[]).await;
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
-        assert_eq!(
-            header(&response, ACCESS_CONTROL_ALLOW_ORIGIN),
-            Some("http://localhost:3000")
-        );
+        assert_eq!(header(&response, ACCESS_CONTROL_ALLOW_ORIGIN), Some("http://localhost:3000"));
         assert_eq!(
             header(&response, ACCESS_CONTROL_ALLOW_METHODS),
             Some("GET,HEAD,POST,PUT,PATCH,DELETE")
@@ -676,25 +628,13 @@ mod tests {
             .allow_credentials(true)
             .expose_headers([HeaderName::from_static("x-request-id")]);
         let mut error = (StatusCode::NOT_FOUND, "gone").into_response();
-        error
-            .headers_mut()
-            .insert(VARY, HeaderValue::from_static("accept-encoding"));
+        error.headers_mut().insert(VARY, HeaderValue::from_static("accept-encoding"));
         let response = request(&cors, Method::DELETE, &[("origin", APP)], error).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         assert_eq!(header(&response, ACCESS_CONTROL_ALLOW_ORIGIN), Some(APP));
-        assert_eq!(
-            header(&response, ACCESS_CONTROL_ALLOW_CREDENTIALS),
-            Some("true")
-        );
-        assert_eq!(
-            header(&response, ACCESS_CONTROL_EXPOSE_HEADERS),
-            Some("x-request-id")
-        );
-        assert_eq!(
-            vary(&response),
-            ["accept-encoding", "origin"],
-            "an existing `Vary` is kept"
-        );
+        assert_eq!(header(&response, ACCESS_CONTROL_ALLOW_CREDENTIALS), Some("true"));
+        assert_eq!(header(&response, ACCESS_CONTROL_EXPOSE_HEADERS), Some("x-request-id"));
+        assert_eq!(vary(&response), ["accept-encoding", "origin"], "an existing `Vary` is kept");
     }
 
     #[tokio::test]
@@ -702,11 +642,7 @@ mod tests {
         let cors = Cors::new().allow_origin(APP);
         let response = request(&cors, Method::GET, &[], "ok".into_response()).await;
         assert_eq!(header(&response, ACCESS_CONTROL_ALLOW_ORIGIN), None);
-        assert_eq!(
-            vary(&response),
-            ["origin"],
-            "a cache must still tell them apart"
-        );
+        assert_eq!(vary(&response), ["origin"], "a cache must still tell them apart");
 
         // `OPTIONS` without `Access-Control-Request-Method` is no preflight.
         let response = request(
@@ -723,12 +659,8 @@ mod tests {
     #[tokio::test]
     async fn permissive_uses_wildcards_and_no_vary() {
         let cors = Cors::permissive();
-        let response = preflight(
-            &cors,
-            APP,
-            &[("access-control-request-headers", "x-custom")],
-        )
-        .await;
+        let response =
+            preflight(&cors, APP, &[("access-control-request-headers", "x-custom")]).await;
         assert_eq!(header(&response, ACCESS_CONTROL_ALLOW_ORIGIN), Some("*"));
         assert_eq!(header(&response, ACCESS_CONTROL_ALLOW_METHODS), Some("*"));
         assert_eq!(header(&response, ACCESS_CONTROL_ALLOW_HEADERS), Some("*"));
@@ -753,14 +685,8 @@ mod tests {
             Some("https://anything.example")
         );
         assert_eq!(header(&response, ACCESS_CONTROL_ALLOW_METHODS), Some("PUT"));
-        assert_eq!(
-            header(&response, ACCESS_CONTROL_ALLOW_HEADERS),
-            Some("x-a,x-b")
-        );
-        assert_eq!(
-            header(&response, ACCESS_CONTROL_ALLOW_CREDENTIALS),
-            Some("true")
-        );
+        assert_eq!(header(&response, ACCESS_CONTROL_ALLOW_HEADERS), Some("x-a,x-b"));
+        assert_eq!(header(&response, ACCESS_CONTROL_ALLOW_CREDENTIALS), Some("true"));
     }
 
     #[tokio::test]
@@ -771,24 +697,12 @@ mod tests {
             .allow_headers([HeaderName::from_static("x-api-key")])
             .max_age(Duration::from_secs(600));
         let response = preflight(&cors, APP, &[]).await;
-        assert_eq!(
-            header(&response, ACCESS_CONTROL_ALLOW_METHODS),
-            Some("GET,PURGE")
-        );
-        assert_eq!(
-            header(&response, ACCESS_CONTROL_ALLOW_HEADERS),
-            Some("x-api-key")
-        );
+        assert_eq!(header(&response, ACCESS_CONTROL_ALLOW_METHODS), Some("GET,PURGE"));
+        assert_eq!(header(&response, ACCESS_CONTROL_ALLOW_HEADERS), Some("x-api-key"));
         assert_eq!(header(&response, ACCESS_CONTROL_MAX_AGE), Some("600"));
 
         let none = Cors::new().allow_origin(APP).allow_headers([]);
-        assert_eq!(
-            header(
-                &preflight(&none, APP, &[]).await,
-                ACCESS_CONTROL_ALLOW_HEADERS
-            ),
-            None
-        );
+        assert_eq!(header(&preflight(&none, APP, &[]).await, ACCESS_CONTROL_ALLOW_HEADERS), None);
     }
 
     #[tokio::test]
@@ -802,17 +716,10 @@ mod tests {
             "ok".into_response(),
         )
         .await;
-        assert_eq!(
-            header(&ok, ACCESS_CONTROL_ALLOW_ORIGIN),
-            Some("https://a.example.com")
-        );
-        let no = request(
-            &cors,
-            Method::GET,
-            &[("origin", "https://example.org")],
-            "ok".into_response(),
-        )
-        .await;
+        assert_eq!(header(&ok, ACCESS_CONTROL_ALLOW_ORIGIN), Some("https://a.example.com"));
+        let no =
+            request(&cors, Method::GET, &[("origin", "https://example.org")], "ok".into_response())
+                .await;
         assert_eq!(header(&no, ACCESS_CONTROL_ALLOW_ORIGIN), None);
     }
 
@@ -833,13 +740,8 @@ mod tests {
         ];
         for (i, case) in cases.into_iter().enumerate() {
             let message = std::panic::catch_unwind(case).map(drop).unwrap_err();
-            let message = message
-                .downcast_ref::<String>()
-                .expect("a formatted message");
-            assert!(
-                message.contains("allow_credentials(true)"),
-                "case {i}: {message}"
-            );
+            let message = message.downcast_ref::<String>().expect("a formatted message");
+            assert!(message.contains("allow_credentials(true)"), "case {i}: {message}");
         }
         // Mirroring is how credentials and "everything" go together.
         let _ = Cors::very_permissive();
@@ -860,12 +762,7 @@ mod tests {
                 "{bad} was accepted"
             );
         }
-        for good in [
-            "https://example.com",
-            "http://localhost:3000",
-            "null",
-            "app://x",
-        ] {
+        for good in ["https://example.com", "http://localhost:3000", "null", "app://x"] {
             let _ = Cors::new().allow_origin(good);
         }
     }

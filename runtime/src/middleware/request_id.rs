@@ -69,10 +69,7 @@ pub struct RequestId {
 impl Default for RequestId {
     /// `x-request-id`, trusting valid incoming ids.
     fn default() -> Self {
-        RequestId {
-            header: X_REQUEST_ID,
-            trust_incoming: true,
-        }
+        RequestId { header: X_REQUEST_ID, trust_incoming: true }
     }
 }
 
@@ -248,9 +245,7 @@ pub struct RequestIdValue(HeaderValue);
 impl RequestIdValue {
     /// The id as text; always visible ASCII.
     pub fn as_str(&self) -> &str {
-        self.0
-            .to_str()
-            .expect("request ids are checked to be visible ASCII")
+        self.0.to_str().expect("request ids are checked to be visible ASCII")
     }
 
     /// The id as a header value.
@@ -366,10 +361,7 @@ mod tests {
         assert_eq!(response.headers()[X_REQUEST_ID], on_request);
         let extracted = extract(&cx).await.unwrap();
         assert_eq!(extracted.header_value(), &on_request);
-        assert!(
-            cx.extensions().is_empty(),
-            "the default header needs no extension"
-        );
+        assert!(cx.extensions().is_empty(), "the default header needs no extension");
     }
 
     #[tokio::test]
@@ -388,11 +380,7 @@ mod tests {
             let mut cx = context(&[("x-request-id", bad)]);
             let response = run(&RequestId::default(), &mut cx).await;
             let id = response.headers()[X_REQUEST_ID].as_bytes();
-            assert!(
-                is_generated(id),
-                "{:?} was not replaced",
-                String::from_utf8_lossy(bad)
-            );
+            assert!(is_generated(id), "{:?} was not replaced", String::from_utf8_lossy(bad));
             assert_eq!(cx.headers().get_all(X_REQUEST_ID).iter().count(), 1);
             assert_eq!(cx.headers()[X_REQUEST_ID].as_bytes(), id);
         }
@@ -410,10 +398,7 @@ mod tests {
     async fn a_custom_header_goes_through_extensions() {
         let name = HeaderName::from_static("x-correlation-id");
         let mw = RequestId::new().header(name.clone());
-        let mut cx = context(&[
-            ("x-correlation-id", b"corr-1"),
-            ("x-request-id", b"ignored"),
-        ]);
+        let mut cx = context(&[("x-correlation-id", b"corr-1"), ("x-request-id", b"ignored")]);
         let response = run(&mw, &mut cx).await;
         assert_eq!(response.headers()[&name], "corr-1");
         assert!(response.headers().get(X_REQUEST_ID).is_none());
@@ -427,9 +412,7 @@ mod tests {
         let mut local = None;
         mw.before(&mut cx, &mut local).await;
         let mut response = "ok".into_response();
-        response
-            .headers_mut()
-            .insert(X_REQUEST_ID, HeaderValue::from_static("handler"));
+        response.headers_mut().insert(X_REQUEST_ID, HeaderValue::from_static("handler"));
         mw.after(&cx, &mut local, &mut response).await;
         assert_eq!(response.headers()[X_REQUEST_ID], "handler");
     }
@@ -457,17 +440,10 @@ mod tests {
             let second = generate();
             assert!(is_generated(first.as_bytes()) && is_generated(second.as_bytes()));
             assert_ne!(first, second);
-            assert_eq!(
-                &first.as_bytes()[..16],
-                &second.as_bytes()[..16],
-                "one prefix per process"
-            );
+            assert_eq!(&first.as_bytes()[..16], &second.as_bytes()[..16], "one prefix per process");
             // Consecutive ids sit side by side in this thread's block: the
             // second cost no allocation of its own.
-            assert_eq!(
-                second.as_bytes().as_ptr(),
-                first.as_bytes().as_ptr().wrapping_add(ID_LEN)
-            );
+            assert_eq!(second.as_bytes().as_ptr(), first.as_bytes().as_ptr().wrapping_add(ID_LEN));
             let counter =
                 |id: &HeaderValue| u64::from_str_radix(&id.to_str().unwrap()[17..], 16).unwrap();
             assert!(counter(&second) > counter(&first));
@@ -508,9 +484,8 @@ mod tests {
     #[test]
     fn many_ids_across_threads_are_unique() {
         let ids: Vec<Vec<HeaderValue>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..4)
-                .map(|_| scope.spawn(|| (0..500).map(|_| generate()).collect()))
-                .collect();
+            let handles: Vec<_> =
+                (0..4).map(|_| scope.spawn(|| (0..500).map(|_| generate()).collect())).collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         let mut all: Vec<&HeaderValue> = ids.iter().flatten().collect();

@@ -68,13 +68,7 @@ fn accept<R: Router>(shared: &Arc<Shared<R>>, stream: TcpStream, remote: SocketA
     #[cfg(feature = "tls")]
     if let Some(acceptor) = &shared.tls {
         let info = shared.conn_info(remote, local, true);
-        tokio::spawn(serve_tls(
-            shared.clone(),
-            acceptor.clone(),
-            stream,
-            info,
-            guard,
-        ));
+        tokio::spawn(serve_tls(shared.clone(), acceptor.clone(), stream, info, guard));
         return;
     }
     let info = shared.conn_info(remote, local, false);
@@ -113,10 +107,7 @@ async fn serve_tls<R: Router>(
     _guard: ConnectionGuard,
 ) {
     let mut phase = shared.shutdown.subscribe();
-    let deadline = shared
-        .config
-        .header_read_timeout
-        .unwrap_or(Duration::MAX / 4);
+    let deadline = shared.config.header_read_timeout.unwrap_or(Duration::MAX / 4);
     let handshake = tokio::time::timeout(deadline, acceptor.accept(stream));
     let tls = tokio::select! {
         result = handshake => match result {

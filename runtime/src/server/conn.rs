@@ -77,10 +77,7 @@ where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut phase = shared.shutdown.subscribe();
-    let idle_tick = shared
-        .config
-        .keep_alive_timeout
-        .map(|t| (t / 2).max(Duration::from_millis(1)));
+    let idle_tick = shared.config.keep_alive_timeout.map(|t| (t / 2).max(Duration::from_millis(1)));
     let conn = Arc::new(ConnState {
         shared: shared.clone(),
         info,

@@ -17,10 +17,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 pub(crate) fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
     let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
     if addrs.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the address resolved to nothing",
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "the address resolved to nothing"));
     }
     Ok(addrs)
 }

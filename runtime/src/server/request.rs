@@ -42,10 +42,11 @@ pub(crate) async fn handle<R: Router>(
         // A panic in the call to `handle` itself, or in any poll of its
         // future, becomes a 500. The router's future is wrapped as it is
         // (no `async` block around it), so it is stored once.
-        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| router.handle(request, info))) {
-            Ok(future) => crate::__private::CatchUnwind::new(future).await,
-            Err(panic) => Err(panic),
-        };
+        let outcome =
+            match std::panic::catch_unwind(AssertUnwindSafe(|| router.handle(request, info))) {
+                Ok(future) => crate::__private::CatchUnwind::new(future).await,
+                Err(panic) => Err(panic),
+            };
         let response = match outcome {
             Ok(response) => response,
             Err(panic) => {

@@ -76,10 +76,7 @@ async fn thread_per_core<R: Router>(
     let mut threads = Vec::with_capacity(listeners.len());
     for (index, listener) in listeners.into_iter().enumerate() {
         let worker_shared = shared.clone();
-        let report = Report {
-            done: done_tx.clone(),
-            result: None,
-        };
+        let report = Report { done: done_tx.clone(), result: None };
         let spawned = std::thread::Builder::new()
             .name(format!("mambo-worker-{index}"))
             .spawn(move || worker(worker_shared, listener, report));
@@ -114,9 +111,7 @@ async fn thread_per_core<R: Router>(
 
 /// One thread-per-core worker: its own runtime, its own listener.
 fn worker<R: Router>(shared: Arc<Shared<R>>, listener: StdListener, mut report: Report) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -145,10 +140,8 @@ struct Report {
 
 impl Drop for Report {
     fn drop(&mut self) {
-        let result = self
-            .result
-            .take()
-            .unwrap_or_else(|| Err(io::Error::other("a server worker panicked")));
+        let result =
+            self.result.take().unwrap_or_else(|| Err(io::Error::other("a server worker panicked")));
         let _ = self.done.send(result);
     }
 }

@@ -87,9 +87,7 @@ pub(crate) fn overloaded(retry_after: u32) -> Response {
         "the server is overloaded, retry later",
     )
     .into_response();
-    response
-        .headers_mut()
-        .insert(RETRY_AFTER, HeaderValue::from(retry_after));
+    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after));
     response
 }
 
@@ -104,10 +102,7 @@ pub(crate) struct Rejecter {
 
 impl Rejecter {
     pub(crate) fn new(retry_after: u32) -> Self {
-        Rejecter {
-            busy: AtomicUsize::new(0),
-            response: connection_rejection(retry_after),
-        }
+        Rejecter { busy: AtomicUsize::new(0), response: connection_rejection(retry_after) }
     }
 
     /// Writes the 503 to `stream`, closes the write side and reads until the

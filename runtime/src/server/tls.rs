@@ -37,10 +37,7 @@ fn from_pem(cert_path: &Path, key_path: &Path) -> io::Result<Arc<ServerConfig>> 
         .collect::<Result<Vec<_>, _>>()
         .map_err(|err| annotate(err, cert_path))?;
     if certs.is_empty() {
-        return Err(invalid(format!(
-            "no certificate in {}",
-            cert_path.display()
-        )));
+        return Err(invalid(format!("no certificate in {}", cert_path.display())));
     }
     let key = rustls_pemfile::private_key(&mut BufReader::new(open(key_path)?))
         .map_err(|err| annotate(err, key_path))?
@@ -101,10 +98,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let empty = dir.join("empty.pem");
         std::fs::write(&empty, "not a pem file\n").unwrap();
-        let source = TlsSource::Pem {
-            cert: empty.clone(),
-            key: empty,
-        };
+        let source = TlsSource::Pem { cert: empty.clone(), key: empty };
         let err = source.acceptor().err().unwrap();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         assert!(err.to_string().contains("no certificate"), "{err}");

@@ -29,10 +29,7 @@ impl RequestTrace {
         if tracing::enabled!(target: TARGET, Level::DEBUG) {
             Self::start_enabled(request)
         } else {
-            RequestTrace {
-                span: Span::none(),
-                start: None,
-            }
+            RequestTrace { span: Span::none(), start: None }
         }
     }
 
@@ -44,10 +41,7 @@ impl RequestTrace {
             method = %request.method(),
             path = request.uri().path(),
         );
-        RequestTrace {
-            span,
-            start: Some(Instant::now()),
-        }
+        RequestTrace { span, start: Some(Instant::now()) }
     }
 
     /// The span the request runs in.

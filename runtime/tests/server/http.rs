@@ -15,11 +15,7 @@ async fn http1_keep_alive_serves_two_requests_on_one_connection() {
     assert_eq!(first.version, http::Version::HTTP_11);
     // Same remote address and port: the same TCP connection.
     assert_eq!(first.body, second.body);
-    assert!(
-        first.body.contains(&format!("local={}", server.addr)),
-        "{}",
-        first.body
-    );
+    assert!(first.body.contains(&format!("local={}", server.addr)), "{}", first.body);
     assert!(!client.is_closed());
     server.stop().await.unwrap();
 }
@@ -27,28 +23,19 @@ async fn http1_keep_alive_serves_two_requests_on_one_connection() {
 #[tokio::test]
 async fn conn_info_carries_the_configured_defaults() {
     let server = TestServer::start(
-        |s| {
-            s.body_limit(1234)
-                .request_timeout(Duration::from_millis(4321))
-        },
+        |s| s.body_limit(1234).request_timeout(Duration::from_millis(4321)),
         App::default(),
     );
     let answer = H1::connect(server.addr).await.get("/conn").await;
     assert!(answer.body.contains("secure=false"), "{}", answer.body);
     assert!(answer.body.contains("body_limit=1234"), "{}", answer.body);
-    assert!(
-        answer.body.contains("timeout=Some(4.321s)"),
-        "{}",
-        answer.body
-    );
+    assert!(answer.body.contains("timeout=Some(4.321s)"), "{}", answer.body);
     server.stop().await.unwrap();
 
     let server = TestServer::start(|s| s.request_timeout(None), App::default());
     let answer = H1::connect(server.addr).await.get("/conn").await;
     assert!(
-        answer
-            .body
-            .contains(&format!("body_limit={}", mambo::DEFAULT_BODY_LIMIT)),
+        answer.body.contains(&format!("body_limit={}", mambo::DEFAULT_BODY_LIMIT)),
         "{}",
         answer.body
     );
@@ -70,10 +57,7 @@ async fn http1_pipelined_requests_are_answered_in_order() {
     let hello = text.find("hello").expect(&text);
     let slow = text.find("slow done").expect(&text);
     assert!(hello < slow, "{text}");
-    assert!(
-        text.ends_with("HTTP/1.1"),
-        "the last body is the version: {text}"
-    );
+    assert!(text.ends_with("HTTP/1.1"), "the last body is the version: {text}");
     server.stop().await.unwrap();
 }
 
@@ -89,10 +73,7 @@ async fn http2_prior_knowledge_on_the_same_port() {
     assert_eq!(second.version, http::Version::HTTP_2);
     assert_eq!(second.body, "HTTP/2.0");
     // And HTTP/1.1 still works on the same port.
-    assert_eq!(
-        H1::connect(server.addr).await.get("/version").await.body,
-        "HTTP/1.1"
-    );
+    assert_eq!(H1::connect(server.addr).await.get("/version").await.body, "HTTP/1.1");
     server.stop().await.unwrap();
 }
 
@@ -104,10 +85,7 @@ async fn a_panic_is_a_500_and_the_connection_lives_on() {
         let answer = client.get(path).await;
         assert_eq!(answer.status, 500, "{path}");
         assert_eq!(answer.headers["content-type"], "application/json");
-        assert_eq!(
-            answer.body,
-            r#"{"code":50000,"message":"internal server error"}"#
-        );
+        assert_eq!(answer.body, r#"{"code":50000,"message":"internal server error"}"#);
         assert_eq!(client.get("/hello").await.body, "hello", "after {path}");
     }
     // The same over HTTP/2, where the request runs on its own task.
@@ -128,9 +106,6 @@ async fn an_oversized_head_is_refused() {
     .await;
     assert!(text.starts_with("HTTP/1.1 431"), "{text}");
     // A normal request still works.
-    assert_eq!(
-        H1::connect(server.addr).await.get("/hello").await.body,
-        "hello"
-    );
+    assert_eq!(H1::connect(server.addr).await.get("/hello").await.body, "hello");
     server.stop().await.unwrap();
 }

@@ -11,10 +11,8 @@ use crate::support::{App, H1, H2, TestServer, bounded, entered, raw, read_until_
 async fn over_the_in_flight_limit_is_a_503_with_retry_after() {
     let app = App::default();
     let (entered_signal, release) = (app.entered.clone(), app.release.clone());
-    let server = TestServer::start(
-        |s| s.max_in_flight(1).retry_after(Duration::from_millis(1500)),
-        app,
-    );
+    let server =
+        TestServer::start(|s| s.max_in_flight(1).retry_after(Duration::from_millis(1500)), app);
 
     let mut busy = H1::connect(server.addr).await;
     let waiting = tokio::spawn(async move { busy.get("/wait").await });
@@ -25,15 +23,9 @@ async fn over_the_in_flight_limit_is_a_503_with_retry_after() {
     assert_eq!(shed.status, 503);
     assert_eq!(shed.headers["retry-after"], "2");
     assert_eq!(shed.headers["content-type"], "application/json");
-    assert_eq!(
-        shed.body,
-        r#"{"code":50301,"message":"the server is overloaded, retry later"}"#
-    );
+    assert_eq!(shed.body, r#"{"code":50301,"message":"the server is overloaded, retry later"}"#);
     // HTTP/2 streams count too.
-    assert_eq!(
-        H2::connect(server.addr).await.get("/hello").await.status,
-        503
-    );
+    assert_eq!(H2::connect(server.addr).await.get("/hello").await.status, 503);
 
     release.notify_one();
     let answer = bounded(waiting).await.unwrap();
@@ -50,10 +42,7 @@ async fn over_the_connection_limit_is_a_503_then_close() {
     assert_eq!(first.get("/hello").await.body, "hello");
 
     let text = raw(server.addr, b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    assert!(
-        text.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
-        "{text}"
-    );
+    assert!(text.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), "{text}");
     assert!(text.contains("retry-after: 1\r\n"), "{text}");
     assert!(
         text.ends_with(r#"{"code":50302,"message":"too many connections, retry later"}"#),
@@ -64,18 +53,12 @@ async fn over_the_connection_limit_is_a_503_then_close() {
     // Once the first connection is gone there is room again.
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let text = raw(
-            server.addr,
-            b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        )
-        .await;
+        let text =
+            raw(server.addr, b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
         if text.starts_with("HTTP/1.1 200") {
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the closed connection was never released: {text}"
-        );
+        assert!(Instant::now() < deadline, "the closed connection was never released: {text}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.stop().await.unwrap();
@@ -84,18 +67,12 @@ async fn over_the_connection_limit_is_a_503_then_close() {
 #[tokio::test]
 async fn a_slowloris_head_is_cut_off_by_the_header_read_timeout() {
     let server = TestServer::start(
-        |s| {
-            s.header_read_timeout(Duration::from_millis(300))
-                .keep_alive_timeout(None)
-        },
+        |s| s.header_read_timeout(Duration::from_millis(300)).keep_alive_timeout(None),
         App::default(),
     );
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
     let start = Instant::now();
-    stream
-        .write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n")
-        .await
-        .unwrap();
+    stream.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n").await.unwrap();
     // Trickle one header byte at a time; the deadline does not move.
     let trickle = async {
         for _ in 0..100 {
@@ -109,29 +86,17 @@ async fn a_slowloris_head_is_cut_off_by_the_header_read_timeout() {
     let rest = bounded(read_until_closed(&mut stream)).await;
     let elapsed = start.elapsed();
     assert!(!String::from_utf8_lossy(&rest).contains("200 OK"));
-    assert!(
-        elapsed >= Duration::from_millis(250),
-        "closed too early: {elapsed:?}"
-    );
-    assert!(
-        elapsed < Duration::from_secs(3),
-        "closed too late: {elapsed:?}"
-    );
+    assert!(elapsed >= Duration::from_millis(250), "closed too early: {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "closed too late: {elapsed:?}");
     // A prompt client is unaffected.
-    assert_eq!(
-        H1::connect(server.addr).await.get("/hello").await.body,
-        "hello"
-    );
+    assert_eq!(H1::connect(server.addr).await.get("/hello").await.body, "hello");
     server.stop().await.unwrap();
 }
 
 #[tokio::test]
 async fn a_silent_connection_is_closed_by_the_keep_alive_timeout() {
     let server = TestServer::start(
-        |s| {
-            s.keep_alive_timeout(Duration::from_millis(300))
-                .header_read_timeout(None)
-        },
+        |s| s.keep_alive_timeout(Duration::from_millis(300)).header_read_timeout(None),
         App::default(),
     );
     let start = Instant::now();
@@ -139,23 +104,14 @@ async fn a_silent_connection_is_closed_by_the_keep_alive_timeout() {
     let read = bounded(read_until_closed(&mut silent)).await;
     let elapsed = start.elapsed();
     assert!(read.is_empty());
-    assert!(
-        elapsed >= Duration::from_millis(250),
-        "closed too early: {elapsed:?}"
-    );
-    assert!(
-        elapsed < Duration::from_secs(3),
-        "closed too late: {elapsed:?}"
-    );
+    assert!(elapsed >= Duration::from_millis(250), "closed too early: {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "closed too late: {elapsed:?}");
 
     // An idle HTTP/2 connection is closed the same way (GOAWAY).
     let mut h2 = H2::connect(server.addr).await;
     assert_eq!(h2.get("/hello").await.body, "hello");
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    assert!(
-        h2.is_closed().await,
-        "the idle HTTP/2 connection is still open"
-    );
+    assert!(h2.is_closed().await, "the idle HTTP/2 connection is still open");
 
     // A busy connection is not idle: a request longer than the timeout completes.
     let mut busy = H1::connect(server.addr).await;

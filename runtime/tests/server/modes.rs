@@ -17,18 +17,9 @@ async fn thread_per_core_serves_on_its_own_worker_threads() {
     // connections both workers get some.
     #[cfg(target_os = "linux")]
     assert_eq!(threads.len(), 2, "{threads:?}");
-    assert_eq!(
-        H2::connect(server.addr).await.get("/version").await.body,
-        "HTTP/2.0"
-    );
-    assert_eq!(
-        H1::connect(server.addr).await.get("/panic").await.status,
-        500
-    );
-    assert_eq!(
-        H1::connect(server.addr).await.get("/hello").await.body,
-        "hello"
-    );
+    assert_eq!(H2::connect(server.addr).await.get("/version").await.body, "HTTP/2.0");
+    assert_eq!(H1::connect(server.addr).await.get("/panic").await.status, 500);
+    assert_eq!(H1::connect(server.addr).await.get("/hello").await.body, "hello");
     server.stop().await.unwrap();
 }
 
@@ -40,10 +31,7 @@ async fn multi_thread_serves_on_the_callers_runtime() {
         // The caller's runtime names its threads (`tokio-rt-worker`).
         assert!(answer.body.starts_with("tokio-"), "{}", answer.body);
     }
-    assert_eq!(
-        H2::connect(server.addr).await.get("/version").await.body,
-        "HTTP/2.0"
-    );
+    assert_eq!(H2::connect(server.addr).await.get("/version").await.body, "HTTP/2.0");
     server.stop().await.unwrap();
 }
 

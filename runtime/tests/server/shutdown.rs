@@ -34,10 +34,7 @@ async fn shutdown_drains_an_in_flight_request_and_returns_ok() {
         }
     };
     bounded(refused).await;
-    assert!(
-        !server.is_finished(),
-        "serve returned with a request in flight"
-    );
+    assert!(!server.is_finished(), "serve returned with a request in flight");
 
     let answer = bounded(slow).await.unwrap();
     assert_eq!(answer.status, 200);
@@ -63,10 +60,7 @@ async fn shutdown_gives_up_on_requests_at_the_deadline() {
     server.trigger_stop();
     server.join().await.unwrap();
     let took = begun.elapsed();
-    assert!(
-        took >= Duration::from_millis(150),
-        "returned before the deadline: {took:?}"
-    );
+    assert!(took >= Duration::from_millis(150), "returned before the deadline: {took:?}");
     assert!(took < Duration::from_secs(3), "shutdown took {took:?}");
     assert!(
         bounded(request).await.unwrap().is_err(),

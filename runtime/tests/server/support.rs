@@ -20,9 +20,7 @@ pub const STEP: Duration = Duration::from_secs(10);
 
 /// Runs `future` or fails the test after [`STEP`].
 pub async fn bounded<F: Future>(future: F) -> F::Output {
-    tokio::time::timeout(STEP, future)
-        .await
-        .expect("the test step timed out")
+    tokio::time::timeout(STEP, future).await.expect("the test step timed out")
 }
 
 /// A router with a few behaviours the tests need:
@@ -70,11 +68,9 @@ impl Router for App {
                 )
                 .into_response(),
                 "/version" => format!("{:?}", request.version()).into_response(),
-                "/thread" => std::thread::current()
-                    .name()
-                    .unwrap_or("unnamed")
-                    .to_owned()
-                    .into_response(),
+                "/thread" => {
+                    std::thread::current().name().unwrap_or("unnamed").to_owned().into_response()
+                }
                 "/slow" => {
                     let ms: u64 = request
                         .uri()
@@ -119,11 +115,7 @@ impl TestServer {
         let listening = server.listen().expect("listen");
         let addr = listening.local_addr();
         assert_ne!(addr.port(), 0);
-        TestServer {
-            addr,
-            stop: Some(stop),
-            task: tokio::spawn(listening.serve(app)),
-        }
+        TestServer { addr, stop: Some(stop), task: tokio::spawn(listening.serve(app)) }
     }
 
     /// Starts the graceful shutdown and returns its handle without waiting.
@@ -169,10 +161,7 @@ async fn read_answer(response: http::Response<hyper::body::Incoming>) -> Answer 
 }
 
 fn get(path: &str) -> http::Request<Empty<Bytes>> {
-    http::Request::get(path)
-        .header(http::header::HOST, "localhost")
-        .body(Empty::new())
-        .unwrap()
+    http::Request::get(path).header(http::header::HOST, "localhost").body(Empty::new()).unwrap()
 }
 
 /// An HTTP/1.1 client on one connection.
@@ -225,12 +214,10 @@ impl H2 {
     where
         T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
-        let (sender, conn) = bounded(hyper::client::conn::http2::handshake(
-            TokioExecutor::new(),
-            TokioIo::new(io),
-        ))
-        .await
-        .expect("http2 handshake");
+        let (sender, conn) =
+            bounded(hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(io)))
+                .await
+                .expect("http2 handshake");
         tokio::spawn(conn);
         H2(sender)
     }
@@ -244,9 +231,7 @@ impl H2 {
         let mut request = get(path);
         *request.uri_mut() = format!("http://localhost{path}").parse().unwrap();
         bounded(self.0.ready()).await.expect("http2 ready");
-        let response = bounded(self.0.send_request(request))
-            .await
-            .expect("request failed");
+        let response = bounded(self.0.send_request(request)).await.expect("request failed");
         read_answer(response).await
     }
 }

@@ -25,10 +25,7 @@ impl Cert {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("cert.pem"), generated.cert.pem()).unwrap();
         std::fs::write(dir.join("key.pem"), generated.signing_key.serialize_pem()).unwrap();
-        Cert {
-            dir,
-            der: generated.cert.der().clone(),
-        }
+        Cert { dir, der: generated.cert.der().clone() }
     }
 
     fn client(&self, alpn: &[&[u8]]) -> TlsConnector {
@@ -54,9 +51,7 @@ impl Drop for Cert {
 async fn connect(connector: &TlsConnector, addr: SocketAddr) -> TlsStream<TcpStream> {
     let tcp = bounded(TcpStream::connect(addr)).await.unwrap();
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-    bounded(connector.connect(name, tcp))
-        .await
-        .expect("TLS handshake")
+    bounded(connector.connect(name, tcp)).await.expect("TLS handshake")
 }
 
 #[tokio::test]

@@ -65,10 +65,7 @@ async fn each_request_gets_a_span_and_a_response_event() {
 
     let lines = recorder.lines.lock().unwrap().clone();
     let text = lines.join("\n");
-    assert!(
-        text.contains(r#"span request method=GET path="/hello""#),
-        "{text}"
-    );
+    assert!(text.contains(r#"span request method=GET path="/hello""#), "{text}");
     assert!(text.contains("status=200 latency_us="), "{text}");
     assert!(text.contains(r#"panic="panicked in the future""#), "{text}");
     assert!(text.contains("status=500"), "{text}");

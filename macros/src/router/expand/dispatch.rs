@@ -103,9 +103,9 @@ fn route_fn(router: &Router, route: &Route) -> TokenStream {
     let handler = &route.handler;
     let params: Vec<&str> = route.pattern.param_names().collect();
     let args = &route.payload.args;
-    let last_extractor = args
-        .iter()
-        .rposition(|arg| arg.name.as_ref().is_none_or(|name| !params.contains(&unraw(name).as_str())));
+    let last_extractor = args.iter().rposition(|arg| {
+        arg.name.as_ref().is_none_or(|name| !params.contains(&unraw(name).as_str()))
+    });
     let mut extraction = Vec::new();
     let mut call_args = Vec::new();
     let mut uses_body = false;
@@ -180,7 +180,8 @@ fn route_fn(router: &Router, route: &Route) -> TokenStream {
         })
         .await
     }};
-    let scope: Vec<&Middleware> = route.scope_middleware.iter().map(|&i| &router.middleware[i]).collect();
+    let scope: Vec<&Middleware> =
+        route.scope_middleware.iter().map(|&i| &router.middleware[i]).collect();
     let body = wrap_middleware(&scope, state, guarded);
     let doc = format!("`{}` → `{}`", route.describe(), path_text(handler));
     quote! {

@@ -77,7 +77,13 @@ fn node_name(id: usize, prefix: &str) -> syn::Ident {
 
 /// Emits the function for `node` (reached by `prefix`) and its descendants;
 /// returns its name.
-fn emit_node(node: &Node, prefix: &str, routes: &[Route], next_id: &mut usize, out: &mut Vec<TokenStream>) -> syn::Ident {
+fn emit_node(
+    node: &Node,
+    prefix: &str,
+    routes: &[Route],
+    next_id: &mut usize,
+    out: &mut Vec<TokenStream>,
+) -> syn::Ident {
     let id = *next_id;
     *next_id += 1;
     let name = node_name(id, prefix);
@@ -104,8 +110,16 @@ fn emit_node(node: &Node, prefix: &str, routes: &[Route], next_id: &mut usize, o
             }
         });
     }
-    let unused = if node.param.is_none() && node.catch_all.is_none() { quote!(let _ = &params;) } else { quote!() };
-    let tail_unused = if node.statics.is_empty() && node.param.is_none() { quote!(let _ = tail;) } else { quote!() };
+    let unused = if node.param.is_none() && node.catch_all.is_none() {
+        quote!(let _ = &params;)
+    } else {
+        quote!()
+    };
+    let tail_unused = if node.statics.is_empty() && node.param.is_none() {
+        quote!(let _ = tail;)
+    } else {
+        quote!()
+    };
     let below: Vec<String> = subtree_patterns(node, routes);
     let doc = format!("Routes below this point: {}", below.join(", "));
     out.push(quote! {
@@ -256,7 +270,11 @@ fn leaf_hit(leaf: &[usize], routes: &[Route]) -> TokenStream {
             let ident = format_ident!("{}", m);
             quote!(::mambo::Method::#ident)
         });
-        let comment = format!("{}: {}", routes[*index].describe(), super::super::tree::path_text(&routes[*index].handler));
+        let comment = format!(
+            "{}: {}",
+            routes[*index].describe(),
+            super::super::tree::path_text(&routes[*index].handler)
+        );
         let index = Literal::usize_unsuffixed(*index);
         quote! {
             #[doc = #comment]
@@ -264,7 +282,11 @@ fn leaf_hit(leaf: &[usize], routes: &[Route]) -> TokenStream {
         }
     });
     let extension_arms = extension.iter().map(|(index, method)| {
-        let comment = format!("{}: {}", routes[*index].describe(), super::super::tree::path_text(&routes[*index].handler));
+        let comment = format!(
+            "{}: {}",
+            routes[*index].describe(),
+            super::super::tree::path_text(&routes[*index].handler)
+        );
         let index = Literal::usize_unsuffixed(*index);
         quote! {
             #[doc = #comment]

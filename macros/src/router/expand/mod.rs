@@ -16,7 +16,8 @@ pub use structure::emit as structure;
 /// Emits `ROUTES`, `lookup`, the route functions and the `Router` impl.
 pub fn router(router: &Router, tree: &Node) -> TokenStream {
     let name = &router.def.name;
-    let max_params = router.routes.iter().map(|r| r.pattern.param_names().count()).max().unwrap_or(0);
+    let max_params =
+        router.routes.iter().map(|r| r.pattern.param_names().count()).max().unwrap_or(0);
     let routes = routes::emit(router);
     let lookup = lookup::emit(router, tree, max_params);
     let (route_fns, router_impl) = dispatch::emit(router);

@@ -20,7 +20,9 @@ pub fn emit(def: &RouterDef, middleware: &[Middleware]) -> TokenStream {
         let (field, ty) = (&m.field, &m.def.ty);
         match &m.def.init {
             Some(init) => quote!(#field: #init,),
-            None => quote_spanned!(ty.span()=> #field: <#ty as ::core::default::Default>::default(),),
+            None => {
+                quote_spanned!(ty.span()=> #field: <#ty as ::core::default::Default>::default(),)
+            }
         }
     });
     let (params, state_init, doc) = if def.state.is_some() {

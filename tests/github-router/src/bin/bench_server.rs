@@ -34,11 +34,16 @@ fn main() -> std::io::Result<()> {
             _ => usage(),
         }
     }
-    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     // The `conn` suite holds 10 000 idle connections, the default limit; the
     // suite measures memory per connection, not the limit.
     let server = mambo::Server::bind(("127.0.0.1", port)).max_connections(100_000);
-    let server = if thread_per_core { server.thread_per_core().workers(threads) } else { server.multi_thread() };
+    let server = if thread_per_core {
+        server.thread_per_core().workers(threads)
+    } else {
+        server.multi_thread()
+    };
     let runtime = if thread_per_core {
         // The workers run their own runtimes; this one only waits for them.
         tokio::runtime::Builder::new_current_thread().enable_all().build()?
