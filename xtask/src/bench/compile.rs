@@ -118,7 +118,7 @@ fn hyperfine(dir: &Path, name: &str, kind: &str, runs: u32) -> Result<(f64, f64)
 /// Runs the suite and writes `bench-results/compile.md`.
 pub fn run(opts: &Options) -> Result<(), String> {
     util::ensure_tool("hyperfine", "hyperfine")?;
-    let runs = if opts.quick { 2 } else { 5 };
+    let runs = if opts.quick { 2 } else { 3 };
     let sizes: &[usize] = if opts.quick { &[200] } else { &[200, 1000] };
     let base: PathBuf = util::results_dir().join("compile");
     let runtime = util::root().join("runtime");
