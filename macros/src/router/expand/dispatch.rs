@@ -14,23 +14,8 @@ use crate::router::tree::path_text;
 pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
     let name = &router.def.name;
     let state = &router.state;
-    let arms = router.routes.iter().map(|route| {
-        let index = Literal::usize_unsuffixed(route.index);
-        let function = route_fn_name(route);
-        let comment = format!("{} → {}", route.describe(), path_text(&route.handler));
-        quote! {
-            #[doc = #comment]
-            Ok(#index) => self.#function(cx, body).await,
-        }
-    });
     let global: Vec<&Middleware> = router.middleware[..router.global].iter().collect();
-    let inner = quote! {
-        match target {
-            #(#arms)*
-            Ok(_) => unreachable!("lookup returned a route this router does not have"),
-            Err(miss) => ::mambo::__private::miss(miss, cx.method(), cx.uri()),
-        }
-    };
+    let (inner, group_fns) = route_match(router);
     let body = wrap_middleware(&global, state, inner);
     // The request is taken apart and looked up before the future is made, so
     // the future holds the context once, instead of the request and then the
@@ -67,7 +52,82 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
         }
     };
     let route_fns = router.routes.iter().map(|route| route_fn(router, route));
-    (quote!(#(#route_fns)*), router_impl)
+    (quote!(#(#group_fns)* #(#route_fns)*), router_impl)
+}
+
+/// Routes per dispatch group.
+///
+/// One `async` block awaiting a thousand route futures is one huge state
+/// machine: rustc type-checks it (for its `Send` bound) and LLVM optimizes it
+/// as a single function, both worse than linearly. Past this many routes the
+/// dispatch matches the group first, then the route within its group's own
+/// function, so no state machine has more than this many arms.
+const GROUP: usize = 32;
+
+/// The `match` on the lookup's answer, and the group functions it calls.
+fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
+    let arm = |route: &Route| {
+        let index = Literal::usize_unsuffixed(route.index);
+        let function = route_fn_name(route);
+        let comment = format!("{} → {}", route.describe(), path_text(&route.handler));
+        quote! {
+            #[doc = #comment]
+            #index => self.#function(cx, body).await,
+        }
+    };
+    let miss = quote!(Err(miss) => ::mambo::__private::miss(miss, cx.method(), cx.uri()),);
+    if router.routes.len() <= GROUP {
+        let arms = router.routes.iter().map(arm);
+        let inner = quote! {
+            match target {
+                Ok(route) => match route {
+                    #(#arms)*
+                    _ => unreachable!("lookup returned a route this router does not have"),
+                },
+                #miss
+            }
+        };
+        return (inner, Vec::new());
+    }
+    let state = &router.state;
+    let mut group_arms = Vec::new();
+    let mut group_fns = Vec::new();
+    for (group, routes) in router.routes.chunks(GROUP).enumerate() {
+        let name = format_ident!("__mambo_group_{}", group);
+        let first = routes[0].index;
+        let last = routes[routes.len() - 1].index;
+        let arms = routes.iter().map(arm);
+        let doc = format!("Routes {first} to {last}.");
+        let group_literal = Literal::usize_unsuffixed(group);
+        group_arms.push(quote!(#group_literal => self.#name(route, cx, body).await,));
+        group_fns.push(quote! {
+            #[doc = #doc]
+            #[doc(hidden)]
+            #[allow(unused_doc_comments)]
+            async fn #name(
+                &self,
+                route: usize,
+                cx: &mut ::mambo::RequestContext<'_, #state>,
+                body: ::mambo::Body,
+            ) -> ::mambo::Response {
+                match route {
+                    #(#arms)*
+                    _ => unreachable!("lookup returned a route this router does not have"),
+                }
+            }
+        });
+    }
+    let group_size = Literal::usize_unsuffixed(GROUP);
+    let inner = quote! {
+        match target {
+            Ok(route) => match route / #group_size {
+                #(#group_arms)*
+                _ => unreachable!("lookup returned a route this router does not have"),
+            },
+            #miss
+        }
+    };
+    (inner, group_fns)
 }
 
 fn route_fn_name(route: &Route) -> syn::Ident {
