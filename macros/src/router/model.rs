@@ -43,6 +43,11 @@ impl Route {
         format!("{} {}", self.methods.join(" | "), self.pattern.to_text())
     }
 
+    /// `GET /users/:id → users::get_user`, the comment on generated code.
+    pub fn summary(&self) -> String {
+        format!("{} → {}", self.describe(), super::tree::path_text(&self.handler))
+    }
+
     /// The argument named `name`, if any.
     pub fn arg(&self, name: &str) -> Option<&Arg> {
         self.payload.args.iter().find(|arg| arg.name.as_ref().is_some_and(|n| unraw(n) == name))

@@ -8,7 +8,6 @@ use syn::Type;
 use syn::spanned::Spanned;
 
 use crate::router::model::{Middleware, Route, Router, unraw};
-use crate::router::tree::path_text;
 
 /// Emits the route functions (items of `impl Api`) and the `Router` impl.
 pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
@@ -69,7 +68,7 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
     let arm = |route: &Route| {
         let index = Literal::usize_unsuffixed(route.index);
         let function = route_fn_name(route);
-        let comment = format!("{} → {}", route.describe(), path_text(&route.handler));
+        let comment = route.summary();
         quote! {
             #[doc = #comment]
             #index => self.#function(cx, body).await,
@@ -243,7 +242,7 @@ fn route_fn(router: &Router, route: &Route) -> TokenStream {
     let scope: Vec<&Middleware> =
         route.scope_middleware.iter().map(|&i| &router.middleware[i]).collect();
     let body = wrap_middleware(&scope, state, guarded);
-    let doc = format!("`{}` → `{}`", route.describe(), path_text(handler));
+    let doc = route.summary();
     quote! {
         #[doc = #doc]
         #[doc(hidden)]

@@ -270,11 +270,7 @@ fn leaf_hit(leaf: &[usize], routes: &[Route]) -> TokenStream {
             let ident = format_ident!("{}", m);
             quote!(::mambo::Method::#ident)
         });
-        let comment = format!(
-            "{}: {}",
-            routes[*index].describe(),
-            super::super::tree::path_text(&routes[*index].handler)
-        );
+        let comment = routes[*index].summary();
         let index = Literal::usize_unsuffixed(*index);
         quote! {
             #[doc = #comment]
@@ -282,11 +278,7 @@ fn leaf_hit(leaf: &[usize], routes: &[Route]) -> TokenStream {
         }
     });
     let extension_arms = extension.iter().map(|(index, method)| {
-        let comment = format!(
-            "{}: {}",
-            routes[*index].describe(),
-            super::super::tree::path_text(&routes[*index].handler)
-        );
+        let comment = routes[*index].summary();
         let index = Literal::usize_unsuffixed(*index);
         quote! {
             #[doc = #comment]
