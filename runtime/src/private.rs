@@ -15,21 +15,18 @@ use std::task::{Context, Poll};
 use http::header::{ALLOW, HeaderValue, LOCATION};
 use http::{Method, StatusCode};
 
-pub use crate::body::Body;
-pub use crate::context::{ConnInfo, RequestContext};
-pub use crate::extract::{FromParam, FromRequest, FromRequestParts};
-pub use crate::middleware::{Flow, Middleware};
-pub use crate::response::{IntoResponse, Response};
-pub use crate::routing::{
-    Lookup, ParamSlots, Params, RouteInfo, TrailingSlash, split_segment, word8,
-};
-pub use crate::service::{Request, Router};
-pub use http::Method as HttpMethod;
+// Public items are reached by the generated code through their public
+// paths (`::mambo::Lookup`); only what has no public path is here.
+pub use crate::routing::word8;
 pub use mambo_macros::__router_impl as router_impl;
 pub use mambo_macros::__stash_chunk as stash_chunk;
 
+use crate::body::Body;
+use crate::context::RequestContext;
 use crate::error::Error;
-use crate::extract::{PathParamRejection, decode_param};
+use crate::extract::{FromParam, FromRequest, FromRequestParts, PathParamRejection, decode_param};
+use crate::response::{IntoResponse, Response};
+use crate::routing::{Lookup, RouteInfo, TrailingSlash};
 
 /// Why the router did not find a route: a [`Lookup`] without its borrowed
 /// parameters, small and `'static`, so the dispatcher can keep it until it
@@ -193,11 +190,6 @@ impl<F: Future> Future for CatchUnwind<F> {
             Err(panic) => Poll::Ready(Err(panic)),
         }
     }
-}
-
-/// Polls `future`, catching a panic in any poll.
-pub fn catch_unwind<F: Future>(future: F) -> CatchUnwind<F> {
-    CatchUnwind::new(future)
 }
 
 /// The text of a panic payload.
