@@ -5,13 +5,16 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
 
-use super::conn;
+use super::conn::{self, ConnState};
 use super::shared::Shared;
-use super::shutdown::{ConnectionGuard, Phase};
+#[cfg(feature = "tls")]
+use super::shutdown::ConnectionGuard;
+use super::shutdown::Phase;
 use super::trace::TARGET;
 use crate::service::Router;
 
@@ -20,15 +23,31 @@ use crate::service::Router;
 /// would spin, and waiting lets some connections close.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
-/// Accepts connections until the server leaves [`Phase::Running`], then
-/// drops the listener. Connections already accepted keep their tasks.
-pub(crate) async fn run<R: Router>(shared: Arc<Shared<R>>, listener: TcpListener) {
+/// Accepts connections on `listeners` until the server leaves
+/// [`Phase::Running`], then drops them. Connections already accepted keep
+/// their tasks.
+///
+/// All listeners are polled by this one future, taking turns so that a busy
+/// one cannot starve the others.
+pub(crate) async fn run<R: Router>(shared: Arc<Shared<R>>, listeners: Vec<TcpListener>) {
     let mut phase = shared.shutdown.subscribe();
+    let mut next = 0;
+    let accept_any = |cx: &mut Context<'_>| {
+        for offset in 0..listeners.len() {
+            let index = (next + offset) % listeners.len();
+            if let Poll::Ready(accepted) = listeners[index].poll_accept(cx) {
+                next = index + 1;
+                return Poll::Ready(accepted);
+            }
+        }
+        Poll::Pending
+    };
+    let mut accept_any = std::pin::pin!(accept_any);
     while *phase.borrow_and_update() == Phase::Running {
         tokio::select! {
             biased;
             _ = phase.changed() => {}
-            accepted = listener.accept() => match accepted {
+            accepted = std::future::poll_fn(&mut *accept_any) => match accepted {
                 Ok((stream, remote)) => accept(&shared, stream, remote),
                 Err(err) if is_per_connection(&err) => {
                     tracing::debug!(target: TARGET, %err, "accept failed for one connection");
@@ -72,16 +91,7 @@ fn accept<R: Router>(shared: &Arc<Shared<R>>, stream: TcpStream, remote: SocketA
         return;
     }
     let info = shared.conn_info(remote, local, false);
-    tokio::spawn(serve_plain(shared.clone(), stream, info, guard));
-}
-
-async fn serve_plain<R: Router>(
-    shared: Arc<Shared<R>>,
-    stream: TcpStream,
-    info: crate::context::ConnInfo,
-    _guard: ConnectionGuard,
-) {
-    conn::serve(shared, stream, info).await;
+    tokio::spawn(conn::serve(ConnState::new(shared.clone(), info, Some(guard)), stream));
 }
 
 /// Over the connection limit: a plain connection gets a canned 503, a TLS
@@ -104,7 +114,7 @@ async fn serve_tls<R: Router>(
     acceptor: tokio_rustls::TlsAcceptor,
     stream: TcpStream,
     info: crate::context::ConnInfo,
-    _guard: ConnectionGuard,
+    guard: ConnectionGuard,
 ) {
     let mut phase = shared.shutdown.subscribe();
     let deadline = shared.config.header_read_timeout.unwrap_or(Duration::MAX / 4);
@@ -123,5 +133,5 @@ async fn serve_tls<R: Router>(
         },
         _ = phase.wait_for(|phase| *phase == Phase::Closed) => return,
     };
-    conn::serve(shared, tls, info).await;
+    conn::serve(ConnState::new(shared, info, Some(guard)), tls).await;
 }

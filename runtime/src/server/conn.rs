@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::head_timer::HeadTimed;
 use super::request;
 use super::shared::Shared;
-use super::shutdown::Phase;
+use super::shutdown::{ConnectionGuard, Phase};
 use super::trace::TARGET;
 use crate::context::ConnInfo;
 use crate::service::Router;
@@ -33,9 +33,28 @@ pub(crate) struct ConnState<R> {
     active: AtomicUsize,
     /// Whether a request started since the idle check last looked.
     touched: AtomicBool,
+    /// Counts the connection as open until the last of its requests is
+    /// done (an HTTP/2 stream's task may outlive the connection's).
+    _open: Option<ConnectionGuard>,
 }
 
 impl<R> ConnState<R> {
+    /// The state of a connection described by `info`; `open` is its place
+    /// in the server's connection count, if it has one.
+    pub(crate) fn new(
+        shared: Arc<Shared<R>>,
+        info: ConnInfo,
+        open: Option<ConnectionGuard>,
+    ) -> Arc<Self> {
+        Arc::new(ConnState {
+            shared,
+            info,
+            active: AtomicUsize::new(0),
+            touched: AtomicBool::new(false),
+            _open: open,
+        })
+    }
+
     /// Marks a request as started until the guard drops.
     #[inline]
     pub(crate) fn start_request(&self) -> ActiveGuard<'_> {
@@ -71,22 +90,17 @@ impl Drop for ActiveGuard<'_> {
 /// send a byte, which hyper's header timeout does not see (the protocol
 /// detection reads first). Closing is hyper's graceful shutdown: a request
 /// being answered is finished first.
-pub(crate) async fn serve<R, I>(shared: Arc<Shared<R>>, io: I, info: ConnInfo)
+pub(crate) async fn serve<R, I>(conn: Arc<ConnState<R>>, io: I)
 where
     R: Router,
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let shared = &*conn.shared;
     let mut phase = shared.shutdown.subscribe();
     let idle_tick = shared.config.keep_alive_timeout.map(|t| (t / 2).max(Duration::from_millis(1)));
-    let conn = Arc::new(ConnState {
-        shared: shared.clone(),
-        info,
-        active: AtomicUsize::new(0),
-        touched: AtomicBool::new(false),
-    });
     let service = {
         let conn = conn.clone();
-        service_fn(move |req| request::handle(conn.clone(), req))
+        service_fn(move |req| request::handle(&conn, req))
     };
     // `HeadTimed`: hyper's HTTP/1.1 header read timer (`HeadTimer`) finds
     // this connection's sleep through it, so no request allocates one.
@@ -105,7 +119,7 @@ where
             biased;
             done = http.as_mut() => {
                 if let Err(err) = done {
-                    tracing::debug!(target: TARGET, remote = ?info.remote_addr, %err, "connection ended with an error");
+                    tracing::debug!(target: TARGET, remote = ?conn.info.remote_addr, %err, "connection ended with an error");
                 }
                 return;
             }
@@ -124,7 +138,7 @@ where
             () = idle.as_mut(), if !closing && idle_tick.is_some() => {
                 quiet_ticks = if conn.is_quiet() { quiet_ticks + 1 } else { 0 };
                 if quiet_ticks >= 2 {
-                    tracing::trace!(target: TARGET, remote = ?info.remote_addr, "closing an idle connection");
+                    tracing::trace!(target: TARGET, remote = ?conn.info.remote_addr, "closing an idle connection");
                     closing = true;
                     http.as_mut().inner().graceful_shutdown();
                 } else if let Some(tick) = idle_tick {

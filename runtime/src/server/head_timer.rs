@@ -215,7 +215,10 @@ mod tests {
         };
         let shared = Arc::new(Shared::new(Hi, config));
         let (mut client, io) = tokio::io::duplex(4096);
-        let server = tokio::spawn(crate::server::conn::serve(shared, io, ConnInfo::default()));
+        let server = tokio::spawn(crate::server::conn::serve(
+            crate::server::conn::ConnState::new(shared, ConnInfo::default(), None),
+            io,
+        ));
 
         let mut buf = [0u8; 1024];
         let mut start = Instant::now();

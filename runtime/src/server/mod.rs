@@ -535,7 +535,7 @@ where
         default_body_limit: shared.config.body_limit,
         default_timeout: shared.config.request_timeout,
     };
-    conn::serve(shared, io, info).await;
+    conn::serve(conn::ConnState::new(shared, info, None), io).await;
 }
 
 impl std::fmt::Debug for Listening {

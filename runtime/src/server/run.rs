@@ -1,7 +1,7 @@
 //! Running a server in either mode, from start to drained shutdown.
 //!
-//! - Multi-thread: one accept task per listener on the runtime `serve` is
-//!   awaited in; connections are tasks on that runtime.
+//! - Multi-thread: the future of `serve` accepts on every listener;
+//!   connections are tasks on the runtime it is awaited in.
 //! - Thread-per-core: one OS thread per listener, each running a
 //!   current-thread runtime that accepts and serves its own connections. The
 //!   threads are started by `serve` and joined before it returns.
@@ -53,17 +53,17 @@ async fn multi_thread<R: Router>(
     listeners: Vec<StdListener>,
     trigger: Trigger,
 ) -> io::Result<()> {
-    let mut accepting = Vec::with_capacity(listeners.len());
-    for listener in listeners {
-        let listener = TcpListener::from_std(listener)?;
-        accepting.push(tokio::spawn(accept::run(shared.clone(), listener)));
+    let listeners = listeners.into_iter().map(TcpListener::from_std).collect::<io::Result<_>>()?;
+    // Accepting runs inside this future, on whichever thread awaits `serve`
+    // (as `axum::serve` does); connections are tasks on the runtime. Per
+    // connection state is then allocated by the thread that accepts, away
+    // from the workers' request-time allocations, which with glibc keeps
+    // idle connections about 3 KiB smaller (`cargo xtask bench conn`).
+    tokio::select! {
+        () = accept::run(shared.clone(), listeners) => {}
+        () = trigger => {}
     }
-    trigger.await;
     drain(shared).await;
-    for task in accepting {
-        // The loops ended with `Draining`; an accept loop does not panic.
-        let _ = task.await;
-    }
     Ok(())
 }
 
@@ -122,7 +122,7 @@ fn worker<R: Router>(shared: Arc<Shared<R>>, listener: StdListener, mut report: 
     let result = runtime.block_on(async {
         let listener = TcpListener::from_std(listener)?;
         let mut phase = shared.shutdown.subscribe();
-        accept::run(shared.clone(), listener).await;
+        accept::run(shared.clone(), vec![listener]).await;
         // Keep serving this worker's connections while they drain.
         let _ = phase.wait_for(|phase| *phase == Phase::Closed).await;
         Ok(())

@@ -10,7 +10,6 @@ use std::time::Instant;
 use tracing::{Level, Span};
 
 use crate::response::Response;
-use crate::service::Request;
 
 /// The `tracing` target of everything the server logs.
 pub(crate) const TARGET: &str = "mambo::server";
@@ -25,7 +24,7 @@ pub(crate) struct RequestTrace {
 impl RequestTrace {
     /// Opens the request's span if anyone listens.
     #[inline]
-    pub(crate) fn start(request: &Request) -> Self {
+    pub(crate) fn start<B>(request: &http::Request<B>) -> Self {
         if tracing::enabled!(target: TARGET, Level::DEBUG) {
             Self::start_enabled(request)
         } else {
@@ -34,7 +33,7 @@ impl RequestTrace {
     }
 
     #[cold]
-    fn start_enabled(request: &Request) -> Self {
+    fn start_enabled<B>(request: &http::Request<B>) -> Self {
         let span = tracing::debug_span!(
             target: TARGET,
             "request",
