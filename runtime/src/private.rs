@@ -96,8 +96,10 @@ pub fn respond<T: IntoResponse>(value: T) -> Response {
     value.into_response()
 }
 
-/// Runs a route's handler future under its deadline, turning a panic into a
-/// 500 and an expired deadline into a 504.
+/// Runs the future that answers a route (its scope middleware, extractors
+/// and handler; the generated code guards a whole dispatch group's future,
+/// so this exists once per group, not per route) under the route's deadline,
+/// turning a panic into a 500 and an expired deadline into a 504.
 ///
 /// The deadline timer starts only if the handler is still pending after its
 /// first poll: most handlers answer at once, and they then cost neither a

@@ -157,6 +157,11 @@ mod admin {
     pub(crate) fn members(org: &str) -> String {
         format!("members of {org}")
     }
+
+    #[route(GET "/users/:id")]
+    pub fn user(id: u64) -> String {
+        format!("user {id}")
+    }
 }
 
 mambo::router! {
@@ -169,7 +174,7 @@ mambo::router! {
         ],
         scope "/admin" {
             middleware: [RequireAdmin],
-            routes: [admin::stats, admin::index],
+            routes: [admin::stats, admin::index, admin::user],
             scope "/nested" {
                 routes: [admin::members],
             },
@@ -323,6 +328,7 @@ async fn panics_become_500_and_the_router_lives_on() {
     let response = client.get("/panic").send().await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(error_code(&response), 50000);
+    assert_eq!(response.header("x-outer"), Some("1"), "router middleware sees the 500");
     assert_eq!(client.get("/users/1").send().await.status(), StatusCode::OK);
 }
 
@@ -349,6 +355,10 @@ async fn middleware_order_scopes_and_early_answers() {
         .send()
         .await;
     assert_eq!(nested.text(), "members of rust");
+    let rejected =
+        client.get("/admin/users/x").header("x-admin", "yes").header("x-trace", "1").send().await;
+    assert_eq!(rejected.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(rejected.header("x-outer"), Some("1"), "outer after sees rejections");
     let trace = TRACE.lock().unwrap().clone();
     assert_eq!(
         trace,
@@ -364,6 +374,10 @@ async fn middleware_order_scopes_and_early_answers() {
             "admin before",
             "admin after",
             "outer after 200",
+            "outer before /admin/users/x",
+            "admin before",
+            "admin after",
+            "outer after 400",
         ]
     );
 }

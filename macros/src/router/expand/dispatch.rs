@@ -1,6 +1,10 @@
-//! The generated `Router::handle`: lookup, the router's middleware, then one
-//! `match` over the route id calling each route's function, which runs the
-//! scope middleware, extracts the handler's arguments and calls it.
+//! The generated `Router::handle`: lookup, the router's middleware, then a
+//! `match` on the route's group (under the route's deadline and a panic
+//! guard) and one on the route within it, calling each route's function,
+//! which runs the scope middleware, extracts the handler's arguments and
+//! calls it. One state machine per route (besides the handler's own), as
+//! few as a runtime router's boxed handler has: it is what compile time
+//! is made of.
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -58,12 +62,16 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
 ///
 /// One `async` block awaiting a thousand route futures is one huge state
 /// machine: rustc type-checks it (for its `Send` bound) and LLVM optimizes it
-/// as a single function, both worse than linearly. Past this many routes the
-/// dispatch matches the group first, then the route within its group's own
-/// function, so no state machine has more than this many arms.
+/// as a single function, both worse than linearly. The dispatch matches the
+/// group first, then the route within its group's own function, so no state
+/// machine has more than this many arms.
 const GROUP: usize = 32;
 
 /// The `match` on the lookup's answer, and the group functions it calls.
+///
+/// The deadline and the panic guard wrap a whole group's future, so their
+/// code exists once per group rather than once per route; they see the route
+/// the lookup found, and cover its scope middleware, extractors and handler.
 fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
     let arm = |route: &Route| {
         let index = Literal::usize_unsuffixed(route.index);
@@ -74,20 +82,6 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
             #index => self.#function(cx, body).await,
         }
     };
-    let miss = quote!(Err(miss) => ::mambo::__private::miss(miss, cx.method(), cx.uri()),);
-    if router.routes.len() <= GROUP {
-        let arms = router.routes.iter().map(arm);
-        let inner = quote! {
-            match target {
-                Ok(route) => match route {
-                    #(#arms)*
-                    _ => unreachable!("lookup returned a route this router does not have"),
-                },
-                #miss
-            }
-        };
-        return (inner, Vec::new());
-    }
     let state = &router.state;
     let mut group_arms = Vec::new();
     let mut group_fns = Vec::new();
@@ -98,7 +92,14 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
         let arms = routes.iter().map(arm);
         let doc = format!("Routes {first} to {last}.");
         let group_literal = Literal::usize_unsuffixed(group);
-        group_arms.push(quote!(#group_literal => self.#name(route, cx, body).await,));
+        group_arms.push(quote! {
+            #group_literal => ::mambo::__private::guard(
+                &Self::ROUTES[route],
+                timeout,
+                self.#name(route, cx, body),
+            )
+            .await,
+        });
         group_fns.push(quote! {
             #[doc = #doc]
             #[doc(hidden)]
@@ -119,11 +120,14 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
     let group_size = Literal::usize_unsuffixed(GROUP);
     let inner = quote! {
         match target {
-            Ok(route) => match route / #group_size {
-                #(#group_arms)*
-                _ => unreachable!("lookup returned a route this router does not have"),
-            },
-            #miss
+            Ok(route) => {
+                let timeout = cx.timeout();
+                match route / #group_size {
+                    #(#group_arms)*
+                    _ => unreachable!("lookup returned a route this router does not have"),
+                }
+            }
+            Err(miss) => ::mambo::__private::miss(miss, cx.method(), cx.uri()),
         }
     };
     (inner, group_fns)
@@ -158,7 +162,6 @@ fn wrap_middleware(middleware: &[&Middleware], state: &Type, inner: TokenStream)
 fn route_fn(router: &Router, route: &Route) -> TokenStream {
     let state = &router.state;
     let name = route_fn_name(route);
-    let index = Literal::usize_unsuffixed(route.index);
     let handler = &route.handler;
     let params: Vec<&str> = route.pattern.param_names().collect();
     let args = &route.payload.args;
@@ -187,11 +190,11 @@ fn route_fn(router: &Router, route: &Route) -> TokenStream {
                 quote_spanned! {span=>
                     let #raw = match ::mambo::__private::decode(cx, #slot, #param_name) {
                         Ok(value) => value,
-                        Err(rejection) => return rejection,
+                        Err(rejection) => break 'route rejection,
                     };
                     let #var = match ::mambo::__private::parse(&#raw, #param_name) {
                         Ok(value) => value,
-                        Err(rejection) => return rejection,
+                        Err(rejection) => break 'route rejection,
                     };
                 }
             }
@@ -200,14 +203,14 @@ fn route_fn(router: &Router, route: &Route) -> TokenStream {
                 quote_spanned! {span=>
                     let #var = match ::mambo::__private::extract_body::<#state, _, _>(cx, body).await {
                         Ok(value) => value,
-                        Err(rejection) => return rejection,
+                        Err(rejection) => break 'route rejection,
                     };
                 }
             }
             None => quote_spanned! {span=>
                 let #var = match ::mambo::__private::extract_parts::<#state, _>(cx).await {
                     Ok(value) => value,
-                    Err(rejection) => return rejection,
+                    Err(rejection) => break 'route rejection,
                 };
             },
         });
@@ -230,18 +233,21 @@ fn route_fn(router: &Router, route: &Route) -> TokenStream {
         ::mambo::__private::respond(#output)
     };
     let drop_body = if uses_body { quote!() } else { quote!(drop(body);) };
-    let guarded = quote! {{
-        let cx: &::mambo::RequestContext<'_, #state> = &*cx;
-        #drop_body
-        ::mambo::__private::guard(&Self::ROUTES[#index], cx.timeout(), async move {
+    // A labeled block, not an `async` block: a rejection breaks out of it
+    // (and still passes through the scope middleware's `after`) without a
+    // state machine of its own.
+    let label = (!extraction.is_empty()).then(|| quote!('route:));
+    let extract_and_call = quote! {
+        #label {
+            let cx: &::mambo::RequestContext<'_, #state> = &*cx;
+            #drop_body
             #(#extraction)*
             #respond
-        })
-        .await
-    }};
+        }
+    };
     let scope: Vec<&Middleware> =
         route.scope_middleware.iter().map(|&i| &router.middleware[i]).collect();
-    let body = wrap_middleware(&scope, state, guarded);
+    let body = wrap_middleware(&scope, state, extract_and_call);
     let doc = route.summary();
     quote! {
         #[doc = #doc]
