@@ -1,8 +1,12 @@
 //! The per-request context that middleware and extractors read.
 //!
-//! A `RequestContext` lives on the stack of the router's dispatch future: it
-//! owns the request head, borrows the router state and knows which route
-//! matched. Building one allocates nothing.
+//! A `RequestContext` owns the request head, borrows the router state and
+//! knows which route matched. Its data lives in a box taken from a
+//! per-thread pool ([`pool`]) and given back on drop, so the router's future
+//! holds a pointer, and building one allocates nothing once the thread's
+//! pool has a free box.
+
+mod pool;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -10,6 +14,7 @@ use std::time::Duration;
 use http::request::Parts;
 use http::{Extensions, HeaderMap, Method, Uri, Version};
 
+use self::pool::{Pooled, Slot};
 use crate::routing::{ParamSlots, RouteInfo};
 
 /// Default request body limit: 2 MiB, like axum's.
@@ -54,13 +59,21 @@ impl Default for ConnInfo {
 /// the handler, if any. The method, URI and path parameters are read-only
 /// (the router already matched on them); headers and extensions may be changed
 /// by middleware.
-#[derive(Debug)]
 pub struct RequestContext<'a, S> {
-    parts: Parts,
+    data: Pooled,
     state: &'a S,
-    conn: ConnInfo,
-    route: Option<&'static RouteInfo>,
-    params: ParamSlots,
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for RequestContext<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestContext")
+            .field("parts", &self.data.parts)
+            .field("state", self.state)
+            .field("conn", &self.data.conn)
+            .field("route", &self.data.route)
+            .field("params", &self.data.params)
+            .finish()
+    }
 }
 
 impl<'a, S> RequestContext<'a, S> {
@@ -71,59 +84,60 @@ impl<'a, S> RequestContext<'a, S> {
         conn: ConnInfo,
         route: Option<&'static RouteInfo>,
     ) -> Self {
-        RequestContext { parts, state, conn, route, params: ParamSlots::default() }
+        let data = Pooled::new(Slot { parts, conn, route, params: ParamSlots::default() });
+        RequestContext { data, state }
     }
 
     /// Sets where the matched route's parameters are in the path.
     pub fn with_params(mut self, params: ParamSlots) -> Self {
-        self.params = params;
+        self.data.params = params;
         self
     }
 
     /// The request method.
     pub fn method(&self) -> &Method {
-        &self.parts.method
+        &self.data.parts.method
     }
 
     /// The request URI.
     pub fn uri(&self) -> &Uri {
-        &self.parts.uri
+        &self.data.parts.uri
     }
 
     /// The request path (no query).
     pub fn path(&self) -> &str {
-        self.parts.uri.path()
+        self.data.parts.uri.path()
     }
 
     /// The query string, without `?`.
     pub fn query(&self) -> Option<&str> {
-        self.parts.uri.query()
+        self.data.parts.uri.query()
     }
 
     /// The HTTP version.
     pub fn version(&self) -> Version {
-        self.parts.version
+        self.data.parts.version
     }
 
     /// The request headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.parts.headers
+        &self.data.parts.headers
     }
 
     /// The request headers, for middleware that rewrites them.
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.parts.headers
+        &mut self.data.parts.headers
     }
 
     /// Request extensions.
     pub fn extensions(&self) -> &Extensions {
-        &self.parts.extensions
+        &self.data.parts.extensions
     }
 
     /// Request extensions, for middleware that passes data to handlers.
     /// The first insert allocates the extension map.
     pub fn extensions_mut(&mut self) -> &mut Extensions {
-        &mut self.parts.extensions
+        &mut self.data.parts.extensions
     }
 
     /// The router state.
@@ -133,44 +147,47 @@ impl<'a, S> RequestContext<'a, S> {
 
     /// The connection the request came in on.
     pub fn conn(&self) -> &ConnInfo {
-        &self.conn
+        &self.data.conn
     }
 
     /// The matched route; `None` when no route matched (404, 405, redirects).
     pub fn route(&self) -> Option<&'static RouteInfo> {
-        self.route
+        self.data.route
     }
 
     /// The raw (percent-encoded) value of the `index`-th path parameter.
     pub fn raw_param(&self, index: usize) -> Option<&str> {
-        self.path().get(self.params.get(index)?)
+        self.path().get(self.data.params.get(index)?)
     }
 
     /// The raw (percent-encoded) value of the path parameter called `name`.
     pub fn raw_param_named(&self, name: &str) -> Option<&str> {
-        let index = self.route?.params.iter().position(|p| *p == name)?;
+        let index = self.data.route?.params.iter().position(|p| *p == name)?;
         self.raw_param(index)
     }
 
     /// Body limit in force for this request: the route's `body_limit`, or the
     /// server default.
     pub fn body_limit(&self) -> u64 {
-        self.route.and_then(|route| route.body_limit).unwrap_or(self.conn.default_body_limit)
+        self.data
+            .route
+            .and_then(|route| route.body_limit)
+            .unwrap_or(self.data.conn.default_body_limit)
     }
 
     /// Handler deadline in force for this request: the route's `timeout`, or
     /// the server default.
     pub fn timeout(&self) -> Option<Duration> {
-        self.route.and_then(|route| route.timeout).or(self.conn.default_timeout)
+        self.data.route.and_then(|route| route.timeout).or(self.data.conn.default_timeout)
     }
 
     /// The request head, for extractors that need all of it.
     pub fn parts(&self) -> &Parts {
-        &self.parts
+        &self.data.parts
     }
 
     /// Gives the request head back (adapters that leave Mambo's dispatch).
-    pub fn into_parts(self) -> Parts {
-        self.parts
+    pub fn into_parts(mut self) -> Parts {
+        self.data.take_parts()
     }
 }

@@ -1,0 +1,127 @@
+//! Where request contexts keep their data: boxes recycled through a
+//! per-thread free list.
+//!
+//! A context's data (the request head, the connection info, the matched
+//! route and its parameters: about 400 bytes) would otherwise live inline in
+//! the router's future, which hyper moves several times per request (into
+//! its per-stream task over HTTP/2) and boxes once per HTTP/1.1 connection.
+//! In a pooled box the future carries a pointer instead, and in steady state
+//! taking and giving back a box allocates nothing.
+
+use std::cell::RefCell;
+use std::mem::ManuallyDrop;
+use std::ops::{Deref, DerefMut};
+
+use http::request::Parts;
+
+use super::ConnInfo;
+use crate::routing::{ParamSlots, RouteInfo};
+
+/// Boxes kept per thread at most; more than that (after a burst of
+/// concurrent requests) are freed.
+const MAX_FREE: usize = 1024;
+
+thread_local! {
+    // Boxes, not slots: what is pooled is the allocation a context points to.
+    #[allow(clippy::vec_box, reason = "the boxes themselves are what the pool recycles")]
+    static FREE: RefCell<Vec<Box<Slot>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A context's data.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    pub(crate) parts: Parts,
+    pub(crate) conn: ConnInfo,
+    pub(crate) route: Option<&'static RouteInfo>,
+    pub(crate) params: ParamSlots,
+}
+
+/// A [`Slot`] in a box that goes back to this thread's free list on drop.
+#[derive(Debug)]
+pub(crate) struct Pooled(ManuallyDrop<Box<Slot>>);
+
+impl Pooled {
+    /// Moves `slot` into a recycled box, or a new one if none is free.
+    #[inline]
+    pub(crate) fn new(slot: Slot) -> Self {
+        let free = FREE.try_with(|free| free.try_borrow_mut().ok()?.pop()).ok().flatten();
+        Pooled(ManuallyDrop::new(match free {
+            Some(mut recycled) => {
+                *recycled = slot;
+                recycled
+            }
+            None => Box::new(slot),
+        }))
+    }
+
+    /// The request head, leaving an empty one in its place.
+    pub(crate) fn take_parts(&mut self) -> Parts {
+        std::mem::replace(&mut self.parts, empty_parts())
+    }
+}
+
+impl Deref for Pooled {
+    type Target = Slot;
+
+    #[inline]
+    fn deref(&self) -> &Slot {
+        &self.0
+    }
+}
+
+impl DerefMut for Pooled {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Slot {
+        &mut self.0
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        // SAFETY: `drop` runs once, and nothing touches `self.0` after this.
+        let mut slot = unsafe { ManuallyDrop::take(&mut self.0) };
+        // The request head goes now, not when the box is next used.
+        slot.parts = empty_parts();
+        let _ = FREE.try_with(|free| {
+            if let Ok(mut free) = free.try_borrow_mut()
+                && free.len() < MAX_FREE
+            {
+                free.push(slot);
+            }
+        });
+    }
+}
+
+/// A request head that owns nothing (`GET /`, no headers): building it
+/// allocates nothing.
+fn empty_parts() -> Parts {
+    http::Request::new(()).into_parts().0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(path: &str) -> Slot {
+        let (parts, ()) = http::Request::get(path).body(()).unwrap().into_parts();
+        Slot { parts, conn: ConnInfo::default(), route: None, params: ParamSlots::default() }
+    }
+
+    #[test]
+    fn a_dropped_context_box_is_reused_by_the_next_one_on_the_thread() {
+        let first = Pooled::new(slot("/first"));
+        let address = std::ptr::from_ref::<Slot>(&first);
+        drop(first);
+        let second = Pooled::new(slot("/second"));
+        assert_eq!(std::ptr::from_ref::<Slot>(&second), address);
+        assert_eq!(second.parts.uri.path(), "/second");
+    }
+
+    #[test]
+    fn taking_the_parts_leaves_an_empty_head() {
+        let mut pooled = Pooled::new(slot("/x"));
+        assert_eq!(pooled.take_parts().uri.path(), "/x");
+        assert_eq!(pooled.parts.uri.path(), "/");
+        assert!(pooled.parts.headers.is_empty());
+    }
+}
