@@ -9,17 +9,20 @@
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::head_timer::HeadTimed;
 use super::request;
 use super::shared::Shared;
 use super::shutdown::{ConnectionGuard, Phase};
+use super::side_wake::SideWake;
 use super::trace::TARGET;
 use crate::context::ConnInfo;
 use crate::service::Router;
@@ -36,6 +39,18 @@ pub(crate) struct ConnState<R> {
     /// Counts the connection as open until the last of its requests is
     /// done (an HTTP/2 stream's task may outlive the connection's).
     _open: Option<ConnectionGuard>,
+    /// Wakes the connection's task for its shutdown and idle watchers.
+    watchers: SideWake,
+}
+
+impl<R: Router> Wake for ConnState<R> {
+    fn wake(self: Arc<Self>) {
+        self.watchers.wake();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.watchers.wake();
+    }
 }
 
 impl<R> ConnState<R> {
@@ -52,6 +67,7 @@ impl<R> ConnState<R> {
             active: AtomicUsize::new(0),
             touched: AtomicBool::new(false),
             _open: open,
+            watchers: SideWake::new(),
         })
     }
 
@@ -111,40 +127,68 @@ where
         closing = true;
         http.as_mut().inner().graceful_shutdown();
     }
+    let mut phase_change = pin!(next_phase(phase));
     let idle = tokio::time::sleep(idle_tick.unwrap_or(Duration::MAX / 4));
     let mut idle = pin!(idle);
     let mut quiet_ticks = 0u8;
-    loop {
-        tokio::select! {
-            biased;
-            done = http.as_mut() => {
-                if let Err(err) = done {
-                    tracing::debug!(target: TARGET, remote = ?conn.info.remote_addr, %err, "connection ended with an error");
-                }
-                return;
+    // The watchers (phase, idle tick) are polled with this waker, and only
+    // when it fired: see `side_wake`.
+    let watchers_waker = Waker::from(conn.clone());
+    let mut task_waker = None;
+    let ended = std::future::poll_fn(|cx| {
+        loop {
+            if let Poll::Ready(done) = http.as_mut().poll(cx) {
+                return Poll::Ready(Some(done));
             }
-            changed = phase.changed() => {
-                let now = if changed.is_ok() { *phase.borrow_and_update() } else { Phase::Closed };
+            if !conn.watchers.take(cx.waker(), &mut task_waker) {
+                return Poll::Pending;
+            }
+            let mut watchers = Context::from_waker(&watchers_waker);
+            let mut shut_down = false;
+            while let Poll::Ready((now, phase)) = phase_change.as_mut().poll(&mut watchers) {
+                phase_change.set(next_phase(phase));
                 match now {
                     Phase::Running => {}
                     Phase::Draining if !closing => {
                         closing = true;
+                        shut_down = true;
                         http.as_mut().inner().graceful_shutdown();
                     }
                     Phase::Draining => {}
-                    Phase::Closed => return,
+                    Phase::Closed => return Poll::Ready(None),
                 }
             }
-            () = idle.as_mut(), if !closing && idle_tick.is_some() => {
-                quiet_ticks = if conn.is_quiet() { quiet_ticks + 1 } else { 0 };
-                if quiet_ticks >= 2 {
-                    tracing::trace!(target: TARGET, remote = ?conn.info.remote_addr, "closing an idle connection");
-                    closing = true;
-                    http.as_mut().inner().graceful_shutdown();
-                } else if let Some(tick) = idle_tick {
+            if let Some(tick) = idle_tick.filter(|_| !closing) {
+                while idle.as_mut().poll(&mut watchers).is_ready() {
+                    quiet_ticks = if conn.is_quiet() { quiet_ticks + 1 } else { 0 };
+                    if quiet_ticks >= 2 {
+                        tracing::trace!(target: TARGET, remote = ?conn.info.remote_addr, "closing an idle connection");
+                        closing = true;
+                        shut_down = true;
+                        http.as_mut().inner().graceful_shutdown();
+                        break;
+                    }
                     idle.as_mut().reset(Instant::now() + tick);
                 }
             }
+            if !shut_down {
+                return Poll::Pending;
+            }
+            // Graceful shutdown may end an idle connection at once: poll it.
         }
+    })
+    .await;
+    if let Some(Err(err)) = ended {
+        tracing::debug!(target: TARGET, remote = ?conn.info.remote_addr, %err, "connection ended with an error");
     }
+}
+
+/// The server's next phase, with the receiver to wait for the one after.
+async fn next_phase(mut phase: watch::Receiver<Phase>) -> (Phase, watch::Receiver<Phase>) {
+    let now = match phase.changed().await {
+        Ok(()) => *phase.borrow_and_update(),
+        // The server is gone.
+        Err(_) => Phase::Closed,
+    };
+    (now, phase)
 }

@@ -65,6 +65,7 @@ mod run;
 mod shared;
 mod shed;
 mod shutdown;
+mod side_wake;
 #[cfg(feature = "tls")]
 mod tls;
 mod trace;

@@ -10,17 +10,18 @@ use super::{Options, chart, h2load, probe, rss, wrk};
 use crate::util;
 
 /// One endpoint under load.
-struct Endpoint {
-    name: &'static str,
+pub(super) struct Endpoint {
+    pub(super) name: &'static str,
     /// URL path for wrk (the GitHub script overrides it per request).
     path: &'static str,
     /// wrk Lua script, for the GitHub set.
     script: Option<PathBuf>,
     /// Paths h2load cycles through (round-robin).
-    h2_paths: Vec<String>,
+    pub(super) h2_paths: Vec<String>,
 }
 
-fn endpoints() -> Result<Vec<Endpoint>, String> {
+/// The four endpoints of the contract (`xtask/bench-peers/README.md`).
+pub(super) fn endpoints() -> Result<Vec<Endpoint>, String> {
     let script = util::peers_dir().join("wrk/github.lua");
     let lua = std::fs::read_to_string(&script).map_err(|e| format!("{}: {e}", script.display()))?;
     let github: Vec<String> = lua

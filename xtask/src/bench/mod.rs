@@ -10,6 +10,7 @@ mod alloc;
 mod chart;
 mod compile;
 mod conn;
+mod cpu;
 mod h2load;
 mod http;
 mod probe;
@@ -46,7 +47,7 @@ impl Options {
                 "--mambo-bin" => {
                     opts.mambo_bin = Some(it.next().ok_or("--mambo-bin needs a path")?.into());
                 }
-                suite @ ("router" | "http" | "alloc" | "conn" | "compile" | "all")
+                suite @ ("router" | "http" | "cpu" | "alloc" | "conn" | "compile" | "all")
                     if opts.suite.is_empty() =>
                 {
                     opts.suite = suite.to_owned();
@@ -75,10 +76,12 @@ pub fn run(opts: &Options) -> Result<(), String> {
         "alloc" => alloc::run(opts),
         "conn" => conn::run(opts),
         "compile" => compile::run(opts),
+        "cpu" => cpu::run(opts),
         "all" => {
-            let suites: [(&str, Suite); 5] = [
+            let suites: [(&str, Suite); 6] = [
                 ("router", router::run),
                 ("http", http::run),
+                ("cpu", cpu::run),
                 ("alloc", alloc::run),
                 ("conn", conn::run),
                 ("compile", compile::run),
