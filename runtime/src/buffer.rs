@@ -8,7 +8,7 @@
 
 use std::cell::RefCell;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 /// Capacity a thread's buffer starts with and grows back to.
 const INITIAL_CAPACITY: usize = 8 * 1024;
@@ -60,7 +60,31 @@ pub fn write_pooled<E>(write: impl FnOnce(&mut BytesMut) -> Result<(), E>) -> Re
 /// Fails when `value`'s `Serialize` impl fails (a map with non-string keys, a
 /// custom impl that returns an error).
 pub fn json_pooled<T: serde::Serialize + ?Sized>(value: &T) -> Result<Bytes, serde_json::Error> {
-    write_pooled(|buf| serde_json::to_writer(buf.writer(), value))
+    write_pooled(|buf| serde_json::to_writer(Appender(buf), value))
+}
+
+/// `io::Write` onto a `BytesMut`, inlined down to `extend_from_slice`:
+/// serde_json writes a value in many small pieces, and through
+/// `bytes::buf::Writer` each piece is a call.
+struct Appender<'a>(&'a mut BytesMut);
+
+impl std::io::Write for Appender<'_> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    #[inline]
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

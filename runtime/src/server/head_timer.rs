@@ -9,7 +9,8 @@
 //! [`HeadTimer`] hands hyper a zero-sized [`HeadSleep`] instead (boxing a
 //! zero-sized value allocates nothing). The state lives in a [`HeadSlot`]
 //! inside the connection's future, [`HeadTimed`]: one `tokio::time::Sleep`,
-//! created once per connection and reset for each request head. While
+//! created once per connection, and each head's deadline, which the sleep
+//! catches up with lazily (see [`HeadSlot`]). While
 //! `HeadTimed` polls hyper's connection, a thread-local points at its slot;
 //! hyper only touches the header timer from inside that poll
 //! (`Conn::poll_read_head`), so the sleep it holds finds its slot there.
@@ -18,9 +19,8 @@
 //! for a head, polled with the connection's waker while the head is
 //! incomplete, and cancelled when the head is complete; on expiry hyper ends
 //! the connection with its header-timeout error. (After the head is in, the
-//! slot's tokio sleep stays registered until the next head resets it; should
-//! it expire first, under a request slower than the timeout, it wakes the
-//! connection once and nothing polls it.)
+//! slot's tokio sleep stays registered; when it expires, at most once per
+//! timeout period, it wakes the connection once and nothing polls it.)
 
 use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
@@ -39,20 +39,29 @@ thread_local! {
 }
 
 /// The HTTP/1.1 header read timer of one connection.
+///
+/// The tokio sleep is moved lazily: a new head only records its deadline
+/// (`deadline`), and the sleep, armed no later than that, is pushed to the
+/// recorded deadline when it fires early. Heads start later and later, so
+/// the timer wheel is touched about once per timeout period rather than once
+/// per request.
 pub(crate) struct HeadSlot {
-    /// Reset to each head's deadline; registered with tokio's timer only
-    /// once polled.
+    /// Registered with tokio's timer only once polled; its deadline is never
+    /// later than `deadline` while a head is awaited.
     sleep: UnsafeCell<tokio::time::Sleep>,
+    /// The deadline of the head being read.
+    deadline: Cell<tokio::time::Instant>,
 }
 
 impl HeadSlot {
     fn new() -> Self {
-        HeadSlot { sleep: UnsafeCell::new(tokio::time::sleep_until(tokio::time::Instant::now())) }
+        let now = tokio::time::Instant::now();
+        HeadSlot { sleep: UnsafeCell::new(tokio::time::sleep_until(now)), deadline: Cell::new(now) }
     }
 
-    /// Runs `f` on the sleep of the connection being polled on this thread,
+    /// Runs `f` on the slot of the connection being polled on this thread,
     /// if any.
-    fn with_current<T>(f: impl FnOnce(Pin<&mut tokio::time::Sleep>) -> T) -> Option<T> {
+    fn with_current<T>(f: impl FnOnce(&HeadSlot, Pin<&mut tokio::time::Sleep>) -> T) -> Option<T> {
         let slot = CURRENT.with(Cell::get);
         if slot.is_null() {
             return None;
@@ -62,8 +71,28 @@ impl HeadSlot {
         // and resets it before returning; we are inside that poll, on its
         // thread. The sleep is reached only here, and the `&mut` does not
         // outlive `f`, so it is unique.
-        let sleep = unsafe { Pin::new_unchecked(&mut *(*slot).sleep.get()) };
-        Some(f(sleep))
+        let (slot, sleep) = unsafe { (&*slot, Pin::new_unchecked(&mut *(*slot).sleep.get())) };
+        Some(f(slot, sleep))
+    }
+
+    /// Ready once the recorded deadline has passed.
+    fn poll_deadline(
+        &self,
+        mut sleep: Pin<&mut tokio::time::Sleep>,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        let deadline = self.deadline.get();
+        if sleep.deadline() > deadline {
+            sleep.as_mut().reset(deadline);
+        }
+        while sleep.as_mut().poll(cx).is_ready() {
+            if sleep.deadline() >= deadline {
+                return Poll::Ready(());
+            }
+            // Armed for an earlier head: move on to this one's deadline.
+            sleep.as_mut().reset(deadline);
+        }
+        Poll::Pending
     }
 }
 
@@ -77,7 +106,7 @@ impl Timer for HeadTimer {
     }
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn Sleep>> {
-        match HeadSlot::with_current(|sleep| sleep.reset(deadline.into())) {
+        match HeadSlot::with_current(|slot, _| slot.deadline.set(deadline.into())) {
             // A zero-sized box: no allocation.
             Some(()) => Box::pin(HeadSleep(())),
             // Not called from a connection's poll (hyper does not do that
@@ -88,7 +117,7 @@ impl Timer for HeadTimer {
 
     fn reset(&self, sleep: &mut Pin<Box<dyn Sleep>>, new_deadline: Instant) {
         let reset = sleep.is::<HeadSleep>()
-            && HeadSlot::with_current(|slot| slot.reset(new_deadline.into())).is_some();
+            && HeadSlot::with_current(|slot, _| slot.deadline.set(new_deadline.into())).is_some();
         if !reset {
             *sleep = self.sleep_until(new_deadline);
         }
@@ -110,7 +139,7 @@ impl Future for HeadSleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         // Polled outside its connection's poll, which hyper does not do:
         // never fires rather than touching another connection.
-        HeadSlot::with_current(|sleep| sleep.poll(cx)).unwrap_or(Poll::Pending)
+        HeadSlot::with_current(|slot, sleep| slot.poll_deadline(sleep, cx)).unwrap_or(Poll::Pending)
     }
 }
 
