@@ -49,41 +49,33 @@ pub(crate) fn handle<R: Router>(
         let Some(_slot) = shared.in_flight.try_acquire(shared.config.max_in_flight) else {
             return Ok(shed::overloaded(shared.config.retry_after));
         };
-        // Bound first: a `match` on the call would keep its `Result` for
-        // the whole `await`, next to the future it holds.
-        let answer = match start(&shared.router, request, conn.info) {
-            Ok(answer) => answer,
-            Err(panicked) => return Ok(panicked),
-        };
-        Ok(answer.await)
+        Ok(start(&shared.router, request, conn.info).await)
     }
 }
 
-/// Calls the router inside the request's span. `Err`: the call itself
-/// panicked, and this is the 500 that answers it.
+/// Calls the router inside the request's span.
 ///
 /// A function rather than part of the `async` block: locals borrowed there
 /// (the request, to open the span) would keep their space in the block's
-/// future for its whole life.
-#[allow(
-    clippy::result_large_err,
-    reason = "the `Ok` side, the router's future, is larger still; boxing the rare `Err` saves nothing"
-)]
+/// future for its whole life. It returns the future to await whatever
+/// happens (no `Result` to unpack), which lets the compiler build it in
+/// place instead of copying it on its way.
 fn start<R: Router>(
     router: &R,
     request: http::Request<Incoming>,
     info: ConnInfo,
-) -> Result<Answer<impl Future<Output = Response> + Send + '_>, Response> {
+) -> Answer<impl Future<Output = Response> + Send + '_> {
     let trace = RequestTrace::start(&request);
     let request = request.map(Body::Incoming);
     let started = {
         let _in_span = trace.span().enter();
         std::panic::catch_unwind(AssertUnwindSafe(|| router.handle(request, info)))
     };
-    match started {
-        Ok(future) => Ok(Answer { router: CatchUnwind::new(future), trace }),
-        Err(panic) => Err(panicked(&*panic, &trace)),
-    }
+    let router = match started {
+        Ok(future) => Started::Running { future: CatchUnwind::new(future) },
+        Err(panic) => Started::Panicked { panic: Some(panic) },
+    };
+    Answer { router, trace }
 }
 
 /// The 500 that replaces a panic in the router.
@@ -101,8 +93,17 @@ pin_project_lite::pin_project! {
     /// turned into a 500 and the response recorded when it is ready.
     struct Answer<F> {
         #[pin]
-        router: CatchUnwind<F>,
+        router: Started<F>,
         trace: RequestTrace,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The router's future, or the panic of the call that was to make it.
+    #[project = StartedProj]
+    enum Started<F> {
+        Running { #[pin] future: CatchUnwind<F> },
+        Panicked { panic: Option<Box<dyn std::any::Any + Send>> },
     }
 }
 
@@ -112,13 +113,21 @@ impl<F: Future<Output = Response>> Future for Answer<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         let this = self.project();
         let _in_span = this.trace.span().enter();
-        let response = match this.router.poll(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(Ok(response)) => {
+        let outcome = match this.router.project() {
+            StartedProj::Running { future } => match future.poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(outcome) => outcome,
+            },
+            StartedProj::Panicked { panic } => {
+                Err(panic.take().expect("an answer is not polled after it is ready"))
+            }
+        };
+        let response = match outcome {
+            Ok(response) => {
                 this.trace.finish(&response);
                 response
             }
-            Poll::Ready(Err(panic)) => panicked(&*panic, this.trace),
+            Err(panic) => panicked(&*panic, this.trace),
         };
         Poll::Ready(response)
     }
