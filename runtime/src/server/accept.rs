@@ -32,7 +32,7 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 pub(crate) async fn run<R: Router>(shared: Arc<Shared<R>>, listeners: Vec<TcpListener>) {
     let mut phase = shared.shutdown.subscribe();
     let mut next = 0;
-    let accept_any = |cx: &mut Context<'_>| {
+    let mut accept_any = |cx: &mut Context<'_>| {
         for offset in 0..listeners.len() {
             let index = (next + offset) % listeners.len();
             if let Poll::Ready(accepted) = listeners[index].poll_accept(cx) {
@@ -42,12 +42,11 @@ pub(crate) async fn run<R: Router>(shared: Arc<Shared<R>>, listeners: Vec<TcpLis
         }
         Poll::Pending
     };
-    let mut accept_any = std::pin::pin!(accept_any);
     while *phase.borrow_and_update() == Phase::Running {
         tokio::select! {
             biased;
             _ = phase.changed() => {}
-            accepted = std::future::poll_fn(&mut *accept_any) => match accepted {
+            accepted = std::future::poll_fn(&mut accept_any) => match accepted {
                 Ok((stream, remote)) => accept(&shared, stream, remote),
                 Err(err) if is_per_connection(&err) => {
                     tracing::debug!(target: TARGET, %err, "accept failed for one connection");

@@ -58,7 +58,7 @@ async fn multi_thread<R: Router>(
     // (as `axum::serve` does); connections are tasks on the runtime. Per
     // connection state is then allocated by the thread that accepts, away
     // from the workers' request-time allocations, which with glibc keeps
-    // idle connections about 3 KiB smaller (`cargo xtask bench conn`).
+    // idle connections about 2 KiB smaller (`cargo xtask bench conn`).
     tokio::select! {
         () = accept::run(shared.clone(), listeners) => {}
         () = trigger => {}
