@@ -28,9 +28,9 @@ pub(crate) enum Mode {
 /// the default is this one line.
 pub(crate) const DEFAULT_MODE: Mode = Mode::MultiThread;
 
-/// hyper's own default; also bounds how long an idle HTTP/1.1 keep-alive
-/// connection waits for its next request (hyper starts the clock as soon as
-/// it waits for a request head).
+/// hyper's default for its own header timeout (which Mambo replaces, see
+/// `server::idle`); also bounds how long an idle HTTP/1.1 keep-alive
+/// connection waits for its next request.
 pub(crate) const DEFAULT_HEADER_READ_TIMEOUT: Option<Duration> = Some(Duration::from_secs(30));
 
 /// The same as the header timeout, so HTTP/1.1 and HTTP/2 connections go

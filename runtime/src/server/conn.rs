@@ -1,24 +1,24 @@
-//! One connection: hyper's automatic HTTP/1.1 / HTTP/2 serving, plus the
-//! two things hyper does not do by itself: closing idle connections and
-//! reacting to the server's shutdown.
+//! One connection: hyper's automatic HTTP/1.1 / HTTP/2 serving, plus what
+//! hyper does not do by itself: closing connections that wait too long for
+//! a request (`idle`) and reacting to the server's shutdown.
 //!
 //! The protocol is picked from the first bytes: the HTTP/2 preface means
 //! HTTP/2 with prior knowledge (h2c, or h2 after ALPN), anything else
 //! HTTP/1.1 with keep-alive and pipelining.
 
-use std::pin::pin;
+use std::io;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::head_timer::HeadTimed;
+use super::idle::{Activity, IdleWatch, Verdict};
 use super::request;
 use super::shared::Shared;
 use super::shutdown::{ConnectionGuard, Phase};
@@ -32,10 +32,8 @@ use crate::service::Router;
 pub(crate) struct ConnState<R> {
     pub(crate) shared: Arc<Shared<R>>,
     pub(crate) info: ConnInfo,
-    /// Requests of this connection being answered.
-    active: AtomicUsize,
-    /// Whether a request started since the idle check last looked.
-    touched: AtomicBool,
+    /// Requests started and being answered, and writes, for the idle watch.
+    pub(crate) activity: Activity,
     /// Counts the connection as open until the last of its requests is
     /// done (an HTTP/2 stream's task may outlive the connection's).
     _open: Option<ConnectionGuard>,
@@ -64,48 +62,18 @@ impl<R> ConnState<R> {
         Arc::new(ConnState {
             shared,
             info,
-            active: AtomicUsize::new(0),
-            touched: AtomicBool::new(false),
+            activity: Activity::default(),
             _open: open,
             watchers: SideWake::new(),
         })
     }
-
-    /// Marks a request as started until the guard drops.
-    #[inline]
-    pub(crate) fn start_request(&self) -> ActiveGuard<'_> {
-        self.active.fetch_add(1, Ordering::Relaxed);
-        self.touched.store(true, Ordering::Relaxed);
-        ActiveGuard(&self.active)
-    }
-
-    /// No request is being answered and none started since the last look.
-    fn is_quiet(&self) -> bool {
-        let touched = self.touched.swap(false, Ordering::Relaxed);
-        !touched && self.active.load(Ordering::Relaxed) == 0
-    }
 }
 
-/// A request being answered on a connection.
-#[derive(Debug)]
-pub(crate) struct ActiveGuard<'a>(&'a AtomicUsize);
-
-impl Drop for ActiveGuard<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// Serves `io` until the client closes it, it goes idle, or the server shuts
-/// down.
+/// Serves `io` until the client closes it, it has waited too long for a
+/// request (see `idle`), or the server shuts down.
 ///
-/// Idle means: no request answered or started for `keep_alive_timeout`. The
-/// check runs every half timeout, so an idle connection closes after between
-/// one and one and a half timeouts. It also covers connections that never
-/// send a byte, which hyper's header timeout does not see (the protocol
-/// detection reads first). Closing is hyper's graceful shutdown: a request
-/// being answered is finished first.
+/// The connection's task polls hyper's connection and, only when they fire,
+/// two watchers: the server's phase and the idle tick.
 pub(crate) async fn serve<R, I>(conn: Arc<ConnState<R>>, io: I)
 where
     R: Router,
@@ -113,24 +81,24 @@ where
 {
     let shared = &*conn.shared;
     let mut phase = shared.shutdown.subscribe();
-    let idle_tick = shared.config.keep_alive_timeout.map(|t| (t / 2).max(Duration::from_millis(1)));
+    let mut idle_watch =
+        IdleWatch::new(shared.config.header_read_timeout, shared.config.keep_alive_timeout);
     let service = {
         let conn = conn.clone();
         service_fn(move |req| request::handle(&conn, req))
     };
-    // `HeadTimed`: hyper's HTTP/1.1 header read timer (`HeadTimer`) finds
-    // this connection's sleep through it, so no request allocates one.
-    let mut http = pin!(HeadTimed::new(shared.http.serve_connection(TokioIo::new(io), service)));
+    let io = TokioIo::new(NotingWrites { io, conn: conn.clone() });
+    let mut http = pin!(shared.http.serve_connection(io, service));
 
     let mut closing = false;
     if *phase.borrow_and_update() != Phase::Running {
         closing = true;
-        http.as_mut().inner().graceful_shutdown();
+        idle_watch.closing();
+        http.as_mut().graceful_shutdown();
     }
     let mut phase_change = pin!(next_phase(phase));
-    let idle = tokio::time::sleep(idle_tick.unwrap_or(Duration::MAX / 4));
-    let mut idle = pin!(idle);
-    let mut quiet_ticks = 0u8;
+    let first_tick = idle_watch.tick();
+    let mut idle = pin!(tokio::time::sleep(first_tick.unwrap_or(Duration::MAX / 4)));
     // The watchers (phase, idle tick) are polled with this waker, and only
     // when it fired: see `side_wake`.
     let watchers_waker = Waker::from(conn.clone());
@@ -152,22 +120,29 @@ where
                     Phase::Draining if !closing => {
                         closing = true;
                         shut_down = true;
-                        http.as_mut().inner().graceful_shutdown();
+                        idle_watch.closing();
+                        http.as_mut().graceful_shutdown();
                     }
                     Phase::Draining => {}
                     Phase::Closed => return Poll::Ready(None),
                 }
             }
-            if let Some(tick) = idle_tick.filter(|_| !closing) {
+            if first_tick.is_some() {
                 while idle.as_mut().poll(&mut watchers).is_ready() {
-                    quiet_ticks = if conn.is_quiet() { quiet_ticks + 1 } else { 0 };
-                    if quiet_ticks >= 2 {
-                        tracing::trace!(target: TARGET, remote = ?conn.info.remote_addr, "closing an idle connection");
-                        closing = true;
-                        shut_down = true;
-                        http.as_mut().inner().graceful_shutdown();
-                        break;
+                    match idle_watch.on_tick(&conn.activity) {
+                        Verdict::Keep => {}
+                        Verdict::CloseGracefully => {
+                            tracing::trace!(target: TARGET, remote = ?conn.info.remote_addr, "closing an idle connection");
+                            closing = true;
+                            shut_down = true;
+                            http.as_mut().graceful_shutdown();
+                        }
+                        Verdict::Drop => {
+                            tracing::trace!(target: TARGET, remote = ?conn.info.remote_addr, "dropping a connection that sent no request in time");
+                            return Poll::Ready(None);
+                        }
                     }
+                    let tick = idle_watch.tick().unwrap_or(Duration::MAX / 4);
                     idle.as_mut().reset(Instant::now() + tick);
                 }
             }
@@ -180,6 +155,71 @@ where
     .await;
     if let Some(Err(err)) = ended {
         tracing::debug!(target: TARGET, remote = ?conn.info.remote_addr, %err, "connection ended with an error");
+    }
+}
+
+/// The connection's I/O, recording in its activity that response bytes
+/// went out (a response streaming to a slow reader is not idle).
+struct NotingWrites<I, R> {
+    io: I,
+    conn: Arc<ConnState<R>>,
+}
+
+impl<I: AsyncRead + Unpin, R> AsyncRead for NotingWrites<I, R> {
+    #[inline]
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<I: AsyncWrite + Unpin, R> AsyncWrite for NotingWrites<I, R> {
+    #[inline]
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let written = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.noted(written)
+    }
+
+    #[inline]
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let written = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.noted(written)
+    }
+
+    #[inline]
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    #[inline]
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    #[inline]
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+impl<I, R> NotingWrites<I, R> {
+    #[inline]
+    fn noted(&self, written: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        if let Poll::Ready(Ok(1..)) = written {
+            self.conn.activity.wrote();
+        }
+        written
     }
 }
 

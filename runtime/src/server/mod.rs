@@ -58,7 +58,7 @@
 mod accept;
 mod config;
 mod conn;
-mod head_timer;
+mod idle;
 mod listener;
 mod request;
 mod run;
@@ -196,8 +196,12 @@ impl Server {
     /// How long a client may take to send a request head (slowloris
     /// protection), counted from when the server starts waiting for it. On
     /// HTTP/1.1 that includes the wait on an idle keep-alive connection, so
-    /// this also bounds how long such a connection is kept. The connection
-    /// is closed when it passes; with TLS it also bounds the handshake.
+    /// this also bounds how long such a connection is kept; on HTTP/2 it
+    /// applies until the connection's first request (then the
+    /// [keep-alive timeout](Server::keep_alive_timeout) does). It is checked
+    /// every half timeout, so a connection is closed one to one and a half
+    /// timeouts after its last activity; one whose response is still being
+    /// written is not waiting. With TLS it also bounds the handshake.
     /// `None` disables it.
     ///
     /// Default: 30 s.
@@ -208,10 +212,11 @@ impl Server {
 
     /// How long a connection may go without a request before it is closed
     /// (checked every half timeout, so it closes after one to one and a half
-    /// timeouts). Applies to HTTP/2 and to connections that never send a
-    /// byte; on HTTP/1.1 the [header read
-    /// timeout](Server::header_read_timeout) usually closes idle connections
-    /// first. `None` disables it.
+    /// timeouts). A connection is busy while a request is answered or its
+    /// response written. Applies to HTTP/2 and to connections that never
+    /// send a byte; on HTTP/1.1 the [header read
+    /// timeout](Server::header_read_timeout) applies too, and the shorter
+    /// one wins. `None` disables it.
     ///
     /// Default: 30 s.
     pub fn keep_alive_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {

@@ -44,7 +44,7 @@ pub(crate) fn handle<R: Router>(
 ) -> impl Future<Output = Result<Response, Infallible>> + Send + use<R> {
     let conn = conn.clone();
     async move {
-        let _active = conn.start_request();
+        let _active = conn.activity.start_request(request.version());
         let shared = &*conn.shared;
         let Some(_slot) = shared.in_flight.try_acquire(shared.config.max_in_flight) else {
             return Ok(shed::overloaded(shared.config.retry_after));

@@ -6,7 +6,6 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 
 use super::config::Config;
-use super::head_timer::HeadTimer;
 use super::shed::{InFlight, Rejecter};
 use super::shutdown::Shutdown;
 use crate::context::ConnInfo;
@@ -64,12 +63,10 @@ fn http_builder(config: &Config) -> auto::Builder<TokioExecutor> {
         // responses, but it also drops hyper's automatic 400/431 answers
         // (hyper 1.12), so each response is flushed on its own.
         .pipeline_flush(false)
-        .max_buf_size(config.max_header_size)
-        // hyper's HTTP/1.1 timer serves only the header read timeout; this
-        // one reuses a sleep per connection instead of boxing one per
-        // request (see `head_timer`). It needs `conn::serve`'s `HeadTimed`.
-        .timer(HeadTimer)
-        .header_read_timeout(config.header_read_timeout);
+        // The header read timeout is `conn::serve`'s (see `idle`): hyper's
+        // costs a timer reset and an extra read per request.
+        .header_read_timeout(None)
+        .max_buf_size(config.max_header_size);
     http.http2()
         .timer(TokioTimer::new())
         .max_header_list_size(u32::try_from(config.max_header_size).unwrap_or(u32::MAX))

@@ -94,6 +94,52 @@ async fn a_slowloris_head_is_cut_off_by_the_header_read_timeout() {
 }
 
 #[tokio::test]
+async fn a_keep_alive_connection_waits_for_its_next_head_only_the_header_read_timeout() {
+    let server = TestServer::start(
+        |s| s.header_read_timeout(Duration::from_millis(300)).keep_alive_timeout(None),
+        App::default(),
+    );
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let start = Instant::now();
+    // The answer, then the next head trickling in, which never completes.
+    stream.write_all(b"GET /hello HTTP/1.1\r\n").await.unwrap();
+    let trickle = async {
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if stream.write_all(b"X").await.is_err() {
+                break;
+            }
+        }
+    };
+    bounded(trickle).await;
+    let rest = bounded(read_until_closed(&mut stream)).await;
+    let elapsed = start.elapsed();
+    let text = String::from_utf8_lossy(&rest);
+    assert_eq!(text.matches("200 OK").count(), 1, "only the first request is answered: {text}");
+    assert!(elapsed >= Duration::from_millis(250), "closed too early: {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "closed too late: {elapsed:?}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_response_streaming_past_the_timeouts_is_not_cut() {
+    let server = TestServer::start(
+        |s| {
+            s.header_read_timeout(Duration::from_millis(200))
+                .keep_alive_timeout(Duration::from_millis(200))
+        },
+        App::default(),
+    );
+    // 10 chunks 100 ms apart: the body takes 1 s, five timeouts.
+    let mut h1 = H1::connect(server.addr).await;
+    assert_eq!(h1.get("/trickle?ms=100").await.body, "..........");
+    let mut h2 = H2::connect(server.addr).await;
+    assert_eq!(h2.get("/trickle?ms=100").await.body, "..........");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_silent_connection_is_closed_by_the_keep_alive_timeout() {
     let server = TestServer::start(
         |s| s.keep_alive_timeout(Duration::from_millis(300)).header_read_timeout(None),

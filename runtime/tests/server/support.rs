@@ -1,14 +1,18 @@
 //! A hand-written router and clients for the server tests.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use mambo::response::StreamBody;
 use mambo::{ConnInfo, Error, IntoResponse, Request, Response, RouteInfo, Router, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -33,6 +37,7 @@ pub async fn bounded<F: Future>(future: F) -> F::Output {
 /// - `/wait`: waits until `release` is notified
 /// - `/panic`: panics inside the future; `/panic-now`: panics in `handle` itself
 /// - `/echo`: the request body
+/// - `/trickle?ms=N`: 10 chunks `.`, one every N ms
 #[derive(Default)]
 pub struct App {
     /// Notified when `/slow` or `/wait` starts.
@@ -72,12 +77,7 @@ impl Router for App {
                     std::thread::current().name().unwrap_or("unnamed").to_owned().into_response()
                 }
                 "/slow" => {
-                    let ms: u64 = request
-                        .uri()
-                        .query()
-                        .and_then(|q| q.strip_prefix("ms="))
-                        .and_then(|ms| ms.parse().ok())
-                        .unwrap_or(100);
+                    let ms = query_ms(&request).unwrap_or(100);
                     self.entered.notify_one();
                     tokio::time::sleep(Duration::from_millis(ms)).await;
                     "slow done".into_response()
@@ -87,6 +87,10 @@ impl Router for App {
                     self.release.notified().await;
                     "released".into_response()
                 }
+                "/trickle" => {
+                    let every = Duration::from_millis(query_ms(&request).unwrap_or(100));
+                    StreamBody(Trickle { left: 10, every, sleep: None }).into_response()
+                }
                 "/panic" => panic!("panicked in the future"),
                 "/echo" => {
                     let body = request.into_body().collect().await.unwrap().to_bytes();
@@ -95,6 +99,34 @@ impl Router for App {
                 _ => Error::not_found().into_response(),
             }
         }
+    }
+}
+
+/// The `N` of a `?ms=N` query.
+fn query_ms(request: &Request) -> Option<u64> {
+    request.uri().query()?.strip_prefix("ms=")?.parse().ok()
+}
+
+/// A body of `left` one-byte chunks, one every `every`.
+struct Trickle {
+    left: u32,
+    every: Duration,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl futures_core::Stream for Trickle {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.left == 0 {
+            return Poll::Ready(None);
+        }
+        let every = self.every;
+        let sleep = self.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep(every)));
+        ready!(sleep.as_mut().poll(cx));
+        self.sleep = None;
+        self.left -= 1;
+        Poll::Ready(Some(Ok(Bytes::from_static(b"."))))
     }
 }
 
