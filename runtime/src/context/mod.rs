@@ -14,7 +14,7 @@ use std::time::Duration;
 use http::request::Parts;
 use http::{Extensions, HeaderMap, Method, Uri, Version};
 
-use self::pool::{Pooled, Slot};
+use self::pool::Pooled;
 use crate::routing::{ParamSlots, RouteInfo};
 
 /// Default request body limit: 2 MiB, like axum's.
@@ -84,7 +84,7 @@ impl<'a, S> RequestContext<'a, S> {
         conn: ConnInfo,
         route: Option<&'static RouteInfo>,
     ) -> Self {
-        let data = Pooled::new(Slot { parts, conn, route, params: ParamSlots::default() });
+        let data = Pooled::new(parts, conn, route);
         RequestContext { data, state }
     }
 

@@ -42,19 +42,26 @@ pub(crate) struct Pooled(ManuallyDrop<Box<Slot>>);
 
 impl Pooled {
     /// Moves `slot` into a recycled box, or a new one if none is free.
+    /// A slot holding `parts`, `conn` and `route` (no params yet), recycled
+    /// from this thread's pool when it has one.
     #[inline]
-    pub(crate) fn new(slot: Slot) -> Self {
+    pub(crate) fn new(parts: Parts, conn: ConnInfo, route: Option<&'static RouteInfo>) -> Self {
         let free = FREE.try_with(|free| free.try_borrow_mut().ok()?.pop()).ok().flatten();
         Pooled(ManuallyDrop::new(match free {
+            // Field by field: no whole `Slot` is built on the stack and then
+            // copied in. A recycled head is empty (see `drop`), so it is
+            // forgotten rather than dropped.
             Some(mut recycled) => {
-                *recycled = slot;
+                std::mem::forget(std::mem::replace(&mut recycled.parts, parts));
+                recycled.conn = conn;
+                recycled.route = route;
+                recycled.params = ParamSlots::default();
                 recycled
             }
-            None => Box::new(slot),
+            None => Box::new(Slot { parts, conn, route, params: ParamSlots::default() }),
         }))
     }
 
-    /// The request head, leaving an empty one in its place.
     pub(crate) fn take_parts(&mut self) -> Parts {
         std::mem::replace(&mut self.parts, empty_parts())
     }
@@ -102,24 +109,24 @@ fn empty_parts() -> Parts {
 mod tests {
     use super::*;
 
-    fn slot(path: &str) -> Slot {
+    fn slot(path: &str) -> Pooled {
         let (parts, ()) = http::Request::get(path).body(()).unwrap().into_parts();
-        Slot { parts, conn: ConnInfo::default(), route: None, params: ParamSlots::default() }
+        Pooled::new(parts, ConnInfo::default(), None)
     }
 
     #[test]
     fn a_dropped_context_box_is_reused_by_the_next_one_on_the_thread() {
-        let first = Pooled::new(slot("/first"));
+        let first = slot("/first");
         let address = std::ptr::from_ref::<Slot>(&first);
         drop(first);
-        let second = Pooled::new(slot("/second"));
+        let second = slot("/second");
         assert_eq!(std::ptr::from_ref::<Slot>(&second), address);
         assert_eq!(second.parts.uri.path(), "/second");
     }
 
     #[test]
     fn taking_the_parts_leaves_an_empty_head() {
-        let mut pooled = Pooled::new(slot("/x"));
+        let mut pooled = slot("/x");
         assert_eq!(pooled.take_parts().uri.path(), "/x");
         assert_eq!(pooled.parts.uri.path(), "/");
         assert!(pooled.parts.headers.is_empty());
