@@ -138,14 +138,11 @@ impl<F: Future<Output = Response>> Future for Guard<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         let mut this = self.project();
-        match this.handler.poll(cx) {
-            Poll::Ready(Ok(response)) => return Poll::Ready(response),
-            Poll::Ready(Err(panic)) => {
-                let message = panic_message(&*panic);
-                tracing::error!(route = this.route.pattern, panic = message, "handler panicked");
-                return Poll::Ready(Error::internal().into_response());
-            }
-            Poll::Pending => {}
+        let route = *this.route;
+        if let Poll::Ready(response) =
+            this.handler.poll_or(cx, |panic| handler_panicked(route, &*panic))
+        {
+            return Poll::Ready(response);
         }
         let Some(timeout) = *this.timeout else { return Poll::Pending };
         if this.deadline.is_none() {
@@ -164,8 +161,17 @@ impl<F: Future<Output = Response>> Future for Guard<F> {
     }
 }
 
+/// The 500 that replaces a handler's panic.
+#[cold]
+fn handler_panicked(route: &RouteInfo, panic: &(dyn std::any::Any + Send)) -> Response {
+    let message = panic_message(panic);
+    tracing::error!(route = route.pattern, panic = message, "handler panicked");
+    Error::internal().into_response()
+}
+
 pin_project_lite::pin_project! {
-    /// Polls a future, catching a panic in any poll: `Err` with the payload.
+    /// Polls a future, catching a panic in any poll and answering it with
+    /// the output the caller makes of the payload ([`CatchUnwind::poll_or`]).
     ///
     /// A struct rather than an `async fn`, for the reason given on [`Guard`].
     pub struct CatchUnwind<F> {
@@ -179,17 +185,25 @@ impl<F: Future> CatchUnwind<F> {
     pub fn new(future: F) -> Self {
         CatchUnwind { future }
     }
-}
 
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, Box<dyn std::any::Any + Send>>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    /// Polls the future; if the poll panics, the output is `on_panic` of
+    /// the payload.
+    ///
+    /// The output is written in place by the poll rather than returned
+    /// through `catch_unwind` and rewrapped (a `Result<Poll<..>>` and then a
+    /// `Poll<Result<..>>`): a response is 144 bytes, and each rewrapping
+    /// copies it.
+    #[inline]
+    pub fn poll_or(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        on_panic: impl FnOnce(Box<dyn std::any::Any + Send>) -> F::Output,
+    ) -> Poll<F::Output> {
         let future = self.project().future;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(panic) => Poll::Ready(Err(panic)),
+        let mut output = Poll::Pending;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| output = future.poll(cx))) {
+            Ok(()) => output,
+            Err(panic) => Poll::Ready(on_panic(panic)),
         }
     }
 }

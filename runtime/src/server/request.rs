@@ -18,7 +18,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use hyper::body::Incoming;
 
@@ -49,7 +49,7 @@ pub(crate) fn handle<R: Router>(
         let Some(_slot) = shared.in_flight.try_acquire(shared.config.max_in_flight) else {
             return Ok(shed::overloaded(shared.config.retry_after));
         };
-        Ok(start(&shared.router, request, conn.info).await)
+        start(&shared.router, request, conn.info).await
     }
 }
 
@@ -83,9 +83,7 @@ fn start<R: Router>(
 fn panicked(panic: &(dyn std::any::Any + Send), trace: &RequestTrace) -> Response {
     let message = panic_message(panic);
     tracing::error!(target: TARGET, parent: trace.span(), panic = message, "request panicked, answering 500");
-    let response = Error::internal().into_response();
-    trace.finish(&response);
-    response
+    Error::internal().into_response()
 }
 
 pin_project_lite::pin_project! {
@@ -108,28 +106,24 @@ pin_project_lite::pin_project! {
 }
 
 impl<F: Future<Output = Response>> Future for Answer<F> {
-    type Output = Response;
+    /// hyper's service output, so that the response is not moved again to
+    /// wrap it.
+    type Output = Result<Response, Infallible>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let _in_span = this.trace.span().enter();
-        let outcome = match this.router.project() {
-            StartedProj::Running { future } => match future.poll(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(outcome) => outcome,
-            },
+        let trace = &*this.trace;
+        let _in_span = trace.span().enter();
+        let response = match this.router.project() {
+            StartedProj::Running { future } => {
+                ready!(future.poll_or(cx, |panic| panicked(&*panic, trace)))
+            }
             StartedProj::Panicked { panic } => {
-                Err(panic.take().expect("an answer is not polled after it is ready"))
+                panicked(&*panic.take().expect("an answer is not polled after it is ready"), trace)
             }
         };
-        let response = match outcome {
-            Ok(response) => {
-                this.trace.finish(&response);
-                response
-            }
-            Err(panic) => panicked(&*panic, this.trace),
-        };
-        Poll::Ready(response)
+        trace.finish(&response);
+        Poll::Ready(Ok(response))
     }
 }
 
