@@ -90,6 +90,11 @@ impl IntoResponse for PathParamRejection {
 ///
 /// When the decoded bytes are not UTF-8.
 pub fn decode_param(raw: &str) -> Result<Cow<'_, str>, ParamError> {
+    // Without a `%` the parameter is already the `str` it decodes to
+    // (percent-encoding would check its UTF-8 again).
+    if !raw.as_bytes().contains(&b'%') {
+        return Ok(Cow::Borrowed(raw));
+    }
     percent_decode_str(raw)
         .decode_utf8()
         .map_err(|_| ParamError::invalid("valid UTF-8 once percent-decoded"))
