@@ -1,7 +1,7 @@
 //! `cargo xtask <command>`: benchmarks and developer helpers for Mambo.
 //!
 //! ```text
-//! cargo xtask bench <router|http|cpu|alloc|conn|compile|all> [--smoke] [--quick] [--mambo-bin PATH]
+//! cargo xtask bench <router|http|pinned|cpu|alloc|conn|compile|all> [--smoke] [--quick] [--mambo-bin PATH]
 //! cargo xtask expand     # the example routers after macro expansion
 //! cargo xtask routes     # the hello example's ROUTES table
 //! ```
@@ -18,6 +18,7 @@ commands:
   bench <suite> [options]   run a benchmark suite; suites:
       router    generated lookup vs matchit, path-tree, route-recognizer, actix-router (criterion)
       http      wrk / h2load against Mambo hello, raw hyper, axum, actix-web
+      pinned    HTTP/1.1 with the server alone on one core and wrk pipelining on the other
       cpu       instructions per request under callgrind (HTTP/1.1, h2c), same servers
       alloc     allocations and bytes per request, Mambo vs raw hyper
       conn      memory per idle keep-alive connection, Mambo vs raw hyper

@@ -13,6 +13,7 @@ mod conn;
 mod cpu;
 mod h2load;
 mod http;
+mod pinned;
 mod probe;
 mod report;
 mod router;
@@ -25,7 +26,7 @@ use std::path::PathBuf;
 /// Options shared by the suites.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Which suite: `router`, `http`, `alloc`, `conn`, `compile` or `all`.
+    /// Which suite: `router`, `http`, `pinned`, `cpu`, `alloc`, `conn`, `compile` or `all`.
     pub suite: String,
     /// Verify only, time nothing (router suite; what CI may run).
     pub smoke: bool,
@@ -47,7 +48,7 @@ impl Options {
                 "--mambo-bin" => {
                     opts.mambo_bin = Some(it.next().ok_or("--mambo-bin needs a path")?.into());
                 }
-                suite @ ("router" | "http" | "cpu" | "alloc" | "conn" | "compile" | "all")
+                suite @ ("router" | "http" | "pinned" | "cpu" | "alloc" | "conn" | "compile" | "all")
                     if opts.suite.is_empty() =>
                 {
                     opts.suite = suite.to_owned();
@@ -56,7 +57,7 @@ impl Options {
             }
         }
         if opts.suite.is_empty() {
-            return Err("which suite? router, http, alloc, conn, compile or all".into());
+            return Err("which suite? router, http, pinned, cpu, alloc, conn, compile or all".into());
         }
         if opts.smoke && opts.suite != "router" {
             return Err("--smoke applies to the router suite only".into());
@@ -73,14 +74,16 @@ pub fn run(opts: &Options) -> Result<(), String> {
     match opts.suite.as_str() {
         "router" => router::run(opts),
         "http" => http::run(opts),
+        "pinned" => pinned::run(opts),
         "alloc" => alloc::run(opts),
         "conn" => conn::run(opts),
         "compile" => compile::run(opts),
         "cpu" => cpu::run(opts),
         "all" => {
-            let suites: [(&str, Suite); 6] = [
+            let suites: [(&str, Suite); 7] = [
                 ("router", router::run),
                 ("http", http::run),
+                ("pinned", pinned::run),
                 ("cpu", cpu::run),
                 ("alloc", alloc::run),
                 ("conn", conn::run),
