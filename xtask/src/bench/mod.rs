@@ -48,7 +48,8 @@ impl Options {
                 "--mambo-bin" => {
                     opts.mambo_bin = Some(it.next().ok_or("--mambo-bin needs a path")?.into());
                 }
-                suite @ ("router" | "http" | "pinned" | "cpu" | "alloc" | "conn" | "compile" | "all")
+                suite @ ("router" | "http" | "pinned" | "cpu" | "alloc" | "conn" | "compile"
+                | "all")
                     if opts.suite.is_empty() =>
                 {
                     opts.suite = suite.to_owned();
@@ -57,7 +58,9 @@ impl Options {
             }
         }
         if opts.suite.is_empty() {
-            return Err("which suite? router, http, pinned, cpu, alloc, conn, compile or all".into());
+            return Err(
+                "which suite? router, http, pinned, cpu, alloc, conn, compile or all".into()
+            );
         }
         if opts.smoke && opts.suite != "router" {
             return Err("--smoke applies to the router suite only".into());

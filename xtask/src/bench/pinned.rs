@@ -75,8 +75,8 @@ pub fn run(opts: &Options) -> Result<(), String> {
                     commands.push(util::show(&cmd));
                 }
                 let out = util::output(&mut cmd)?;
-                let stats =
-                    wrk::parse(&out).ok_or_else(|| format!("could not read wrk's report:\n{out}"))?;
+                let stats = wrk::parse(&out)
+                    .ok_or_else(|| format!("could not read wrk's report:\n{out}"))?;
                 if stats.non_2xx > 0 || stats.socket_errors > 0 {
                     bad.push(format!(
                         "{} {}: {} non-2xx, {} errors",
@@ -84,7 +84,10 @@ pub fn run(opts: &Options) -> Result<(), String> {
                     ));
                 }
                 if round > 0 {
-                    rates.entry((server.name.clone(), ep.name)).or_default().push(stats.req_per_sec);
+                    rates
+                        .entry((server.name.clone(), ep.name))
+                        .or_default()
+                        .push(stats.req_per_sec);
                 }
             }
         }
