@@ -55,10 +55,14 @@ impl Activity {
 
     /// What happened since the last call.
     fn take(&self) -> Seen {
-        let started = self.started.swap(NONE, Ordering::Relaxed);
+        let started = match self.started.swap(NONE, Ordering::Relaxed) {
+            NONE => None,
+            HTTP2 => Some(Served::Http2),
+            _ => Some(Served::Http1),
+        };
         let wrote = self.wrote.swap(false, Ordering::Relaxed);
         let active = self.active.load(Ordering::Relaxed) > 0;
-        Seen { http2: started == HTTP2, busy: started != NONE || wrote || active }
+        Seen { started, busy: started.is_some() || wrote || active }
     }
 }
 
@@ -76,7 +80,8 @@ impl Drop for ActiveGuard<'_> {
 /// One tick's worth of [`Activity`].
 #[derive(Debug, Clone, Copy)]
 struct Seen {
-    http2: bool,
+    /// The protocol of a request that started, if one did.
+    started: Option<Served>,
     busy: bool,
 }
 
@@ -101,7 +106,8 @@ pub(crate) struct IdleWatch {
     closing: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The protocol a connection's requests came in on; HTTP/2 wins (ordered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Served {
     Http1,
     Http2,
@@ -141,10 +147,9 @@ impl IdleWatch {
     pub(crate) fn on_tick(&mut self, activity: &Activity) -> Verdict {
         let seen = activity.take();
         if seen.busy {
-            self.served = Some(match (self.served, seen.http2) {
-                (Some(Served::Http2), _) | (_, true) => Served::Http2,
-                _ => Served::Http1,
-            });
+            // Only a request makes a connection served: HTTP/2 writes its
+            // settings before any.
+            self.served = self.served.max(seen.started);
             self.quiet_ticks = 0;
             return Verdict::Keep;
         }
@@ -219,6 +224,15 @@ mod tests {
         drop(activity.start_request(Version::HTTP_11));
         http1.on_tick(&activity);
         assert_eq!(http1.tick(), Some(SECOND / 2));
+    }
+
+    #[test]
+    fn writes_alone_do_not_make_a_connection_served() {
+        // HTTP/2 writes its settings frame before any request.
+        let mut watch = IdleWatch::new(Some(SECOND), None);
+        let activity = Activity::default();
+        activity.wrote();
+        assert_eq!(ticks(&mut watch, &activity, 3), [Verdict::Keep, Verdict::Keep, Verdict::Drop]);
     }
 
     #[test]
