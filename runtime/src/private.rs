@@ -191,7 +191,7 @@ impl<F: Future> CatchUnwind<F> {
     ///
     /// The output is written in place by the poll rather than returned
     /// through `catch_unwind` and rewrapped (a `Result<Poll<..>>` and then a
-    /// `Poll<Result<..>>`): a response is 144 bytes, and each rewrapping
+    /// `Poll<Result<..>>`): a response is 152 bytes, and each rewrapping
     /// copies it.
     #[inline]
     pub fn poll_or(

@@ -41,7 +41,6 @@ pub(crate) struct Slot {
 pub(crate) struct Pooled(ManuallyDrop<Box<Slot>>);
 
 impl Pooled {
-    /// Moves `slot` into a recycled box, or a new one if none is free.
     /// A slot holding `parts`, `conn` and `route` (no params yet), recycled
     /// from this thread's pool when it has one.
     #[inline]

@@ -5,9 +5,9 @@
 //! before every request head and, while one is set, loops once more over the
 //! connection after each response to start it, with an extra read attempt
 //! (about 800 instructions per request in callgrind, `cargo xtask bench cpu`:
-//! 8 % of a whole `/plaintext` request). Here the request path only stores
-//! to two atomics it already owns, and the connection's task checks them
-//! every half timeout.
+//! 8 % of a whole `/plaintext` request). Here a request only counts itself
+//! in the connection's [`Activity`] and a write sets a flag there; the
+//! connection's task reads them every half timeout.
 //!
 //! A connection is *quiet* over a tick when no request started, none was
 //! being answered and no response byte was written. Quiet for a whole
