@@ -22,6 +22,8 @@ use std::time::Duration;
 
 use http::Version;
 
+use super::count::CountGuard;
+
 /// What the request path and the connection's I/O record for the ticks.
 #[derive(Debug, Default)]
 pub(crate) struct Activity {
@@ -40,11 +42,11 @@ const HTTP2: u8 = 2;
 impl Activity {
     /// Marks a request as started, and being answered until the guard drops.
     #[inline]
-    pub(crate) fn start_request(&self, version: Version) -> ActiveGuard<'_> {
-        self.active.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn start_request(&self, version: Version) -> CountGuard<'_> {
+        let (active, _) = CountGuard::add(&self.active);
         let protocol = if version == Version::HTTP_2 { HTTP2 } else { HTTP1 };
         self.started.store(protocol, Ordering::Relaxed);
-        ActiveGuard(&self.active)
+        active
     }
 
     /// Records that response bytes went out.
@@ -63,17 +65,6 @@ impl Activity {
         let wrote = self.wrote.swap(false, Ordering::Relaxed);
         let active = self.active.load(Ordering::Relaxed) > 0;
         Seen { started, busy: started.is_some() || wrote || active }
-    }
-}
-
-/// A request being answered on a connection.
-#[derive(Debug)]
-pub(crate) struct ActiveGuard<'a>(&'a AtomicUsize);
-
-impl Drop for ActiveGuard<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -139,8 +130,14 @@ impl IdleWatch {
 
     /// The connection started closing for another reason (the server's
     /// shutdown): from now on a quiet tick drops it.
-    pub(crate) fn closing(&mut self) {
+    pub(crate) fn start_closing(&mut self) {
         self.closing = true;
+    }
+
+    /// Whether the connection is closing: gracefully shut down, by this
+    /// watch or by [`start_closing`](Self::start_closing).
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing
     }
 
     /// Reads the activity since the last tick and decides.
@@ -247,7 +244,7 @@ mod tests {
         let activity = Activity::default();
         drop(activity.start_request(Version::HTTP_11));
         assert_eq!(watch.on_tick(&activity), Verdict::Keep);
-        watch.closing();
+        watch.start_closing();
         assert_eq!(watch.on_tick(&activity), Verdict::Drop);
     }
 }

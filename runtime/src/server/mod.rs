@@ -58,6 +58,7 @@
 mod accept;
 mod config;
 mod conn;
+mod count;
 mod idle;
 mod listener;
 mod request;

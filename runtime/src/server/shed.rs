@@ -19,6 +19,7 @@ use http::header::{HeaderValue, RETRY_AFTER};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::count::CountGuard;
 use crate::error::Error;
 use crate::response::{IntoResponse, Response};
 
@@ -47,33 +48,18 @@ pub(crate) struct InFlight {
 }
 
 impl InFlight {
-    /// Takes a slot unless `max` are taken.
+    /// Takes a slot unless `max` are taken; the slot is freed when the
+    /// guard drops.
     #[inline]
-    pub(crate) fn try_acquire(&self, max: usize) -> Option<InFlightGuard<'_>> {
-        let before = self.count.0.fetch_add(1, Ordering::Relaxed);
-        if before >= max {
-            self.count.0.fetch_sub(1, Ordering::Relaxed);
-            return None;
-        }
-        Some(InFlightGuard(&self.count.0))
+    pub(crate) fn try_acquire(&self, max: usize) -> Option<CountGuard<'_>> {
+        let (slot, before) = CountGuard::add(&self.count.0);
+        (before < max).then_some(slot)
     }
 
     /// Requests in flight now.
     #[cfg(test)]
     pub(crate) fn current(&self) -> usize {
         self.count.0.load(Ordering::Relaxed)
-    }
-}
-
-/// One request in flight; frees its slot on drop (also when the request is
-/// cancelled, e.g. an HTTP/2 stream reset).
-#[derive(Debug)]
-pub(crate) struct InFlightGuard<'a>(&'a AtomicUsize);
-
-impl Drop for InFlightGuard<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
