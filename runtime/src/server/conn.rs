@@ -90,10 +90,8 @@ where
     let io = TokioIo::new(NotingWrites { io, conn: conn.clone() });
     let mut http = pin!(shared.http.serve_connection(io, service));
 
-    let mut closing = false;
     if *phase.borrow_and_update() != Phase::Running {
-        closing = true;
-        idle_watch.closing();
+        idle_watch.start_closing();
         http.as_mut().graceful_shutdown();
     }
     let mut phase_change = pin!(next_phase(phase));
@@ -117,10 +115,9 @@ where
                 phase_change.set(next_phase(phase));
                 match now {
                     Phase::Running => {}
-                    Phase::Draining if !closing => {
-                        closing = true;
+                    Phase::Draining if !idle_watch.is_closing() => {
                         shut_down = true;
-                        idle_watch.closing();
+                        idle_watch.start_closing();
                         http.as_mut().graceful_shutdown();
                     }
                     Phase::Draining => {}
@@ -133,7 +130,6 @@ where
                         Verdict::Keep => {}
                         Verdict::CloseGracefully => {
                             tracing::trace!(target: TARGET, remote = ?conn.info.remote_addr, "closing an idle connection");
-                            closing = true;
                             shut_down = true;
                             http.as_mut().graceful_shutdown();
                         }
