@@ -64,16 +64,10 @@ async fn over_the_connection_limit_is_a_503_then_close() {
     server.stop().await.unwrap();
 }
 
-#[tokio::test]
-async fn a_slowloris_head_is_cut_off_by_the_header_read_timeout() {
-    let server = TestServer::start(
-        |s| s.header_read_timeout(Duration::from_millis(300)).keep_alive_timeout(None),
-        App::default(),
-    );
-    let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    let start = Instant::now();
-    stream.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n").await.unwrap();
-    // Trickle one header byte at a time; the deadline does not move.
+/// Sends one more header byte every 50 ms (which must not move the
+/// deadline) until the server closes the connection or 5 s have passed,
+/// then returns everything the server wrote.
+async fn trickle_until_closed(stream: &mut TcpStream) -> Vec<u8> {
     let trickle = async {
         for _ in 0..100 {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -83,7 +77,19 @@ async fn a_slowloris_head_is_cut_off_by_the_header_read_timeout() {
         }
     };
     bounded(trickle).await;
-    let rest = bounded(read_until_closed(&mut stream)).await;
+    bounded(read_until_closed(stream)).await
+}
+
+#[tokio::test]
+async fn a_slowloris_head_is_cut_off_by_the_header_read_timeout() {
+    let server = TestServer::start(
+        |s| s.header_read_timeout(Duration::from_millis(300)).keep_alive_timeout(None),
+        App::default(),
+    );
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let start = Instant::now();
+    stream.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let rest = trickle_until_closed(&mut stream).await;
     let elapsed = start.elapsed();
     assert!(!String::from_utf8_lossy(&rest).contains("200 OK"));
     assert!(elapsed >= Duration::from_millis(250), "closed too early: {elapsed:?}");
@@ -104,16 +110,7 @@ async fn a_keep_alive_connection_waits_for_its_next_head_only_the_header_read_ti
     let start = Instant::now();
     // The answer, then the next head trickling in, which never completes.
     stream.write_all(b"GET /hello HTTP/1.1\r\n").await.unwrap();
-    let trickle = async {
-        for _ in 0..100 {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            if stream.write_all(b"X").await.is_err() {
-                break;
-            }
-        }
-    };
-    bounded(trickle).await;
-    let rest = bounded(read_until_closed(&mut stream)).await;
+    let rest = trickle_until_closed(&mut stream).await;
     let elapsed = start.elapsed();
     let text = String::from_utf8_lossy(&rest);
     assert_eq!(text.matches("200 OK").count(), 1, "only the first request is answered: {text}");
