@@ -41,13 +41,8 @@ pub fn run(opts: &Options) -> Result<(), String> {
     util::ensure_tool("valgrind", "valgrind")?;
     util::ensure_tool("h2load", "nghttp2-client")?;
     let (requests, warmup) = plan(opts);
-    let mut specs: Vec<Spec> =
-        server::peers(1)?.into_iter().filter(|s| !s.name.ends_with("-tpc")).collect();
     let mut notes = Vec::new();
-    match server::mambo_hello(opts) {
-        Some(bin) => specs.insert(0, server::mambo(bin, 1).swap_remove(0)),
-        None => notes.push("Mambo: skipped (no mambo-bench-server binary)".to_owned()),
-    }
+    let specs = server::single_worker(opts, &mut notes)?;
     let endpoints = http::endpoints()?;
     let out_dir = util::results_dir().join("callgrind");
     std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;

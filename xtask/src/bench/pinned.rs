@@ -47,13 +47,8 @@ pub fn run(opts: &Options) -> Result<(), String> {
         return Ok(());
     }
     let (runs, secs, warmup_secs) = plan(opts);
-    let mut specs: Vec<Spec> =
-        server::peers(1)?.into_iter().filter(|s| !s.name.ends_with("-tpc")).collect();
     let mut notes = Vec::new();
-    match server::mambo_hello(opts) {
-        Some(bin) => specs.insert(0, server::mambo(bin, 1).swap_remove(0)),
-        None => notes.push("Mambo: skipped (no mambo-bench-server binary)".to_owned()),
-    }
+    let specs = server::single_worker(opts, &mut notes)?;
     let pinned: Vec<Spec> = specs.iter().map(pin).collect();
     let mut running = Vec::new();
     for (i, spec) in pinned.iter().enumerate() {

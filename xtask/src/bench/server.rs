@@ -149,6 +149,19 @@ pub fn mambo(program: PathBuf, threads: usize) -> Vec<Spec> {
         .collect()
 }
 
+/// One worker thread each, multi-thread mode only: Mambo first (unless it
+/// could not be built, which goes into `notes`), then raw hyper, axum and
+/// actix-web. For the suites that give each server one core to itself.
+pub fn single_worker(opts: &Options, notes: &mut Vec<String>) -> Result<Vec<Spec>, String> {
+    let mut specs: Vec<Spec> =
+        peers(1)?.into_iter().filter(|s| !s.name.ends_with("-tpc")).collect();
+    match mambo_hello(opts) {
+        Some(bin) => specs.insert(0, mambo(bin, 1).swap_remove(0)),
+        None => notes.push("Mambo: skipped (no mambo-bench-server binary)".to_owned()),
+    }
+    Ok(specs)
+}
+
 /// Server threads for load tests: half the cores (at least one), leaving the
 /// rest to the load generator on the same machine.
 pub fn server_threads() -> usize {
