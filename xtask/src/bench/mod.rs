@@ -15,6 +15,7 @@ mod h2load;
 mod http;
 mod pinned;
 mod probe;
+mod proc_time;
 mod report;
 mod router;
 mod rss;

@@ -10,12 +10,20 @@
 //! request far below the server's. The server's core is then saturated, so
 //! req/s measures the server's cost per request, kernel included.
 //!
+//! The server's CPU time per request is split into user space (the
+//! server's own code, where servers differ) and kernel (the same syscalls
+//! for every hyper-based server: one `writev` per response, a `recvfrom` per
+//! batch), read from `/proc/<pid>/stat` around each run. The kernel's share
+//! is most of the core and varies run to run; the user share is what a
+//! framework adds.
+//!
 //! Latency is not reported: with pipelining, wrk times batches, not
 //! requests.
 
 use std::collections::BTreeMap;
 use std::process::Command;
 
+use super::proc_time::{self, CpuTime};
 use super::report::{self, Table};
 use super::server::{self, Running, Spec};
 use super::{Options, http, wrk};
@@ -57,7 +65,7 @@ pub fn run(opts: &Options) -> Result<(), String> {
 
     let script = util::peers_dir().join("wrk/pipeline.lua");
     let endpoints = http::endpoints()?;
-    let mut rates: BTreeMap<(String, &str), Vec<f64>> = BTreeMap::new();
+    let mut samples: BTreeMap<(String, &str), Vec<Sample>> = BTreeMap::new();
     let mut bad = Vec::new();
     let mut commands = Vec::new();
     for round in 0..=runs {
@@ -69,7 +77,9 @@ pub fn run(opts: &Options) -> Result<(), String> {
                 if round == 1 && std::ptr::eq(server, &running[0]) {
                     commands.push(util::show(&cmd));
                 }
+                let before = proc_time::cpu_time(server.pid());
                 let out = util::output(&mut cmd)?;
+                let used = proc_time::cpu_time(server.pid()).zip(before).map(|(a, b)| a.since(b));
                 let stats = wrk::parse(&out)
                     .ok_or_else(|| format!("could not read wrk's report:\n{out}"))?;
                 if stats.non_2xx > 0 || stats.socket_errors > 0 {
@@ -79,10 +89,10 @@ pub fn run(opts: &Options) -> Result<(), String> {
                     ));
                 }
                 if round > 0 {
-                    rates
-                        .entry((server.name.clone(), ep.name))
-                        .or_default()
-                        .push(stats.req_per_sec);
+                    samples.entry((server.name.clone(), ep.name)).or_default().push(Sample {
+                        rate: stats.req_per_sec,
+                        per_request: used.map(|cpu| per_request_us(cpu, stats.requests)),
+                    });
                 }
             }
         }
@@ -90,7 +100,7 @@ pub fn run(opts: &Options) -> Result<(), String> {
     drop(running);
 
     let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
-    let md = render(&names, &endpoints, &rates, (runs, secs, warmup_secs), &commands, &notes);
+    let md = render(&names, &endpoints, &samples, (runs, secs, warmup_secs), &commands, &notes);
     std::fs::write(util::results_dir().join("pinned.md"), &md).map_err(|e| e.to_string())?;
     println!("{md}");
     if bad.is_empty() {
@@ -98,6 +108,19 @@ pub fn run(opts: &Options) -> Result<(), String> {
     } else {
         Err(format!("responses that must not happen:\n{}", bad.join("\n")))
     }
+}
+
+/// One measured run of one server on one endpoint.
+struct Sample {
+    rate: f64,
+    /// User and kernel CPU µs per request, when `/proc` could be read.
+    per_request: Option<CpuTime>,
+}
+
+/// CPU time per request, in µs.
+fn per_request_us(used: CpuTime, requests: u64) -> CpuTime {
+    let requests = requests.max(1) as f64;
+    CpuTime { user: used.user * 1e6 / requests, system: used.system * 1e6 / requests }
 }
 
 /// `spec` run under `taskset -c SERVER_CPU`.
@@ -123,7 +146,7 @@ fn command(port: u16, script: &std::path::Path, paths: &[String], secs: u32) -> 
 fn render(
     names: &[String],
     endpoints: &[http::Endpoint],
-    rates: &BTreeMap<(String, &str), Vec<f64>>,
+    samples: &BTreeMap<(String, &str), Vec<Sample>>,
     (runs, secs, warmup_secs): (usize, u32, u32),
     commands: &[String],
     notes: &[String],
@@ -134,20 +157,49 @@ fn render(
          {CLIENT_CPU} pipelining {DEPTH} requests per write over {CONNS} connections, so that the \
          server's core is the limit rather than wrk (in the `http` suite one wrk thread caps every \
          server at about the same rate). Median of {runs} interleaved runs of {secs} s (after a \
-         {warmup_secs} s warm-up). Higher is better; the ratio includes the kernel's share, which \
-         is the same work for every server.\n\n"
+         {warmup_secs} s warm-up). Higher req/s is better. The server's CPU time per request \
+         (`/proc/<pid>/stat` around each run, 10 ms ticks) is split into user space, where the \
+         servers' code differs, and kernel, which is most of the core: every hyper-based server \
+         makes the same syscalls per request (one `writev` per response, a `recvfrom` per \
+         batch), yet its kernel time moves by several percent from run to run, and that moves \
+         the req/s ratio as much as the user time does.\n\n"
     ));
-    let median = |name: &String, ep: &str| rates.get(&(name.clone(), ep)).map(|r| util::median(r));
-    let mut t = Table::new(&["endpoint", "server", "req/s", "vs raw-hyper"]);
+    let median_of = |name: &String, ep: &str, value: &dyn Fn(&Sample) -> Option<f64>| {
+        let values: Vec<f64> = samples.get(&(name.clone(), ep))?.iter().filter_map(value).collect();
+        (!values.is_empty()).then(|| util::median(&values))
+    };
+    let rate = |s: &Sample| Some(s.rate);
+    let user = |s: &Sample| s.per_request.map(|cpu| cpu.user);
+    let system = |s: &Sample| s.per_request.map(|cpu| cpu.system);
+    let median = |name: &String, ep: &str| median_of(name, ep, &rate);
+    let micros = |value: Option<f64>| value.map_or("—".into(), |v| format!("{v:.2}"));
+    let raw = "raw-hyper".to_owned();
+    let mut t = Table::new(&[
+        "endpoint",
+        "server",
+        "req/s",
+        "vs raw-hyper",
+        "user µs / req",
+        "user vs raw-hyper",
+        "kernel µs / req",
+    ]);
     for ep in endpoints {
-        let base = median(&"raw-hyper".to_owned(), ep.name);
+        let base = median(&raw, ep.name);
+        let base_user = median_of(&raw, ep.name, &user);
         for name in names {
             let Some(rate) = median(name, ep.name) else { continue };
+            let name_user = median_of(name, ep.name, &user);
             t.row(vec![
                 ep.name.to_owned(),
                 name.clone(),
                 report::rate(rate),
                 base.map_or("—".into(), |b| report::ratio(rate, b)),
+                micros(name_user),
+                match (name_user, base_user) {
+                    (Some(u), Some(b)) => report::ratio(u, b),
+                    _ => "—".into(),
+                },
+                micros(median_of(name, ep.name, &system)),
             ]);
         }
     }
