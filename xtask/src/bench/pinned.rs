@@ -158,11 +158,12 @@ fn render(
          server's core is the limit rather than wrk (in the `http` suite one wrk thread caps every \
          server at about the same rate). Median of {runs} interleaved runs of {secs} s (after a \
          {warmup_secs} s warm-up). Higher req/s is better. The server's CPU time per request \
-         (`/proc/<pid>/stat` around each run, 10 ms ticks) is split into user space, where the \
-         servers' code differs, and kernel, which is most of the core: every hyper-based server \
-         makes the same syscalls per request (one `writev` per response, a `recvfrom` per \
-         batch), yet its kernel time moves by several percent from run to run, and that moves \
-         the req/s ratio as much as the user time does.\n\n"
+         (`/proc/<pid>/stat` around each run) is split into user space, where the servers' code \
+         differs (lower is better: a user ratio above 1 is more CPU than raw hyper), and kernel, \
+         which is most of the core: every hyper-based server makes the same syscalls per request \
+         (one `writev` per response, a `recvfrom` per batch), yet its kernel time moves by \
+         several percent from run to run, and that moves the req/s ratio as much as the user \
+         time does.\n\n"
     ));
     let median_of = |name: &String, ep: &str, value: &dyn Fn(&Sample) -> Option<f64>| {
         let values: Vec<f64> = samples.get(&(name.clone(), ep))?.iter().filter_map(value).collect();
