@@ -49,19 +49,14 @@ impl Options {
                 "--mambo-bin" => {
                     opts.mambo_bin = Some(it.next().ok_or("--mambo-bin needs a path")?.into());
                 }
-                suite @ ("router" | "http" | "pinned" | "cpu" | "alloc" | "conn" | "compile"
-                | "all")
-                    if opts.suite.is_empty() =>
-                {
+                suite if opts.suite.is_empty() && (suite == "all" || find(suite).is_some()) => {
                     opts.suite = suite.to_owned();
                 }
                 other => return Err(format!("unexpected `{other}`; see `cargo xtask help`")),
             }
         }
         if opts.suite.is_empty() {
-            return Err(
-                "which suite? router, http, pinned, cpu, alloc, conn, compile or all".into()
-            );
+            return Err(format!("which suite? {} or all", names().collect::<Vec<_>>().join(", ")));
         }
         if opts.smoke && opts.suite != "router" {
             return Err("--smoke applies to the router suite only".into());
@@ -73,28 +68,33 @@ impl Options {
 /// A suite's entry point.
 type Suite = fn(&Options) -> Result<(), String>;
 
+/// Every suite, in the order `all` runs them and `BENCHMARKS.md` shows them.
+const SUITES: [(&str, Suite); 7] = [
+    ("router", router::run),
+    ("http", http::run),
+    ("pinned", pinned::run),
+    ("cpu", cpu::run),
+    ("alloc", alloc::run),
+    ("conn", conn::run),
+    ("compile", compile::run),
+];
+
+/// The suites' names, in order.
+fn names() -> impl Iterator<Item = &'static str> {
+    SUITES.iter().map(|(name, _)| *name)
+}
+
+/// The suite called `name`.
+fn find(name: &str) -> Option<Suite> {
+    SUITES.iter().find(|(n, _)| *n == name).map(|(_, suite)| *suite)
+}
+
 /// Runs the suite named in `opts`.
 pub fn run(opts: &Options) -> Result<(), String> {
     match opts.suite.as_str() {
-        "router" => router::run(opts),
-        "http" => http::run(opts),
-        "pinned" => pinned::run(opts),
-        "alloc" => alloc::run(opts),
-        "conn" => conn::run(opts),
-        "compile" => compile::run(opts),
-        "cpu" => cpu::run(opts),
         "all" => {
-            let suites: [(&str, Suite); 7] = [
-                ("router", router::run),
-                ("http", http::run),
-                ("pinned", pinned::run),
-                ("cpu", cpu::run),
-                ("alloc", alloc::run),
-                ("conn", conn::run),
-                ("compile", compile::run),
-            ];
             let mut failed = Vec::new();
-            for (name, suite) in suites {
+            for (name, suite) in SUITES {
                 eprintln!("\n=== bench {name} ===");
                 if let Err(e) = suite(opts) {
                     eprintln!("bench {name} failed: {e}");
@@ -108,7 +108,10 @@ pub fn run(opts: &Options) -> Result<(), String> {
                 Err(format!("suites failed: {}", failed.join(", ")))
             }
         }
-        other => Err(format!("unknown suite `{other}`")),
+        name => match find(name) {
+            Some(suite) => suite(opts),
+            None => Err(format!("unknown suite `{name}`")),
+        },
     }
 }
 
@@ -129,5 +132,17 @@ mod tests {
         assert!(parse(&["http", "--smoke"]).is_err());
         assert!(parse(&[]).is_err());
         assert!(parse(&["bogus"]).is_err());
+    }
+
+    #[test]
+    fn every_suite_is_a_suite_name() {
+        for name in names() {
+            assert_eq!(parse(&[name]).unwrap().suite, name);
+        }
+        assert_eq!(parse(&["all"]).unwrap().suite, "all");
+        assert_eq!(
+            parse(&[]).unwrap_err(),
+            "which suite? router, http, pinned, cpu, alloc, conn, compile or all"
+        );
     }
 }
