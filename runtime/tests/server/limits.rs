@@ -80,13 +80,20 @@ async fn trickle_until_closed(stream: &mut TcpStream) -> Vec<u8> {
     bounded(read_until_closed(stream)).await
 }
 
-#[tokio::test]
-async fn a_slowloris_head_is_cut_off_by_the_header_read_timeout() {
+/// A server with a 300 ms header read timeout (and no keep-alive timeout),
+/// and a connection to it.
+async fn connect_with_a_300ms_header_timeout() -> (TestServer, TcpStream) {
     let server = TestServer::start(
         |s| s.header_read_timeout(Duration::from_millis(300)).keep_alive_timeout(None),
         App::default(),
     );
-    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let stream = TcpStream::connect(server.addr).await.unwrap();
+    (server, stream)
+}
+
+#[tokio::test]
+async fn a_slowloris_head_is_cut_off_by_the_header_read_timeout() {
+    let (server, mut stream) = connect_with_a_300ms_header_timeout().await;
     let start = Instant::now();
     stream.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n").await.unwrap();
     let rest = trickle_until_closed(&mut stream).await;
@@ -101,11 +108,7 @@ async fn a_slowloris_head_is_cut_off_by_the_header_read_timeout() {
 
 #[tokio::test]
 async fn a_keep_alive_connection_waits_for_its_next_head_only_the_header_read_timeout() {
-    let server = TestServer::start(
-        |s| s.header_read_timeout(Duration::from_millis(300)).keep_alive_timeout(None),
-        App::default(),
-    );
-    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let (server, mut stream) = connect_with_a_300ms_header_timeout().await;
     stream.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
     let start = Instant::now();
     // The answer, then the next head trickling in, which never completes.
