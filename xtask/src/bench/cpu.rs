@@ -51,18 +51,13 @@ pub fn run(opts: &Options) -> Result<(), String> {
     let mut counts: Vec<Vec<Option<f64>>> = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
         let out_file = out_dir.join(format!("{}.out", spec.name));
-        let under_valgrind = Spec {
-            name: spec.name.clone(),
-            program: "valgrind".into(),
-            args: [
+        let under_valgrind = spec.run_under(
+            "valgrind",
+            &[
                 "--tool=callgrind".to_owned(),
                 format!("--callgrind-out-file={}", out_file.display()),
-                spec.program.display().to_string(),
-            ]
-            .into_iter()
-            .chain(spec.args.iter().cloned())
-            .collect(),
-        };
+            ],
+        );
         let server = Running::start(&under_valgrind, 18380 + i as u16)?;
         let mut row = Vec::new();
         let mut dumps = 0;

@@ -125,9 +125,7 @@ fn per_request_us(used: CpuTime, requests: u64) -> CpuTime {
 
 /// `spec` run under `taskset -c SERVER_CPU`.
 fn pin(spec: &Spec) -> Spec {
-    let mut args = vec!["-c".to_owned(), SERVER_CPU.to_owned(), spec.program.display().to_string()];
-    args.extend(spec.args.iter().cloned());
-    Spec { name: spec.name.clone(), program: "taskset".into(), args }
+    spec.run_under("taskset", &["-c".to_owned(), SERVER_CPU.to_owned()])
 }
 
 /// wrk on `CLIENT_CPU`, pipelining `DEPTH` requests over `paths`.

@@ -19,6 +19,20 @@ pub struct Spec {
     pub args: Vec<String>,
 }
 
+impl Spec {
+    /// The same server run by `program` (a wrapper that execs it, such as
+    /// `taskset` or `valgrind`) with `options` before the server's command line.
+    pub fn run_under(&self, program: &str, options: &[String]) -> Spec {
+        let args = options
+            .iter()
+            .cloned()
+            .chain([self.program.display().to_string()])
+            .chain(self.args.iter().cloned())
+            .collect();
+        Spec { name: self.name.clone(), program: program.into(), args }
+    }
+}
+
 /// A started server; killed and reaped on drop.
 pub struct Running {
     /// Name in reports.
