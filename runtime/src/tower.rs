@@ -194,7 +194,7 @@ where
         return body.take().expect("the slot is full");
     }
     if let Some(body) = any.downcast_mut::<Option<hyper::body::Incoming>>() {
-        return Body::Incoming(body.take().expect("the slot is full"));
+        return Body::from(body.take().expect("the slot is full"));
     }
     Body::boxed(slot.expect("the slot is full"))
 }

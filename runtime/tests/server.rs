@@ -4,6 +4,8 @@
 #[path = "server/support.rs"]
 mod support;
 
+#[path = "server/hostile.rs"]
+mod hostile;
 #[path = "server/http.rs"]
 mod http;
 #[path = "server/limits.rs"]

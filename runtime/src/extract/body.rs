@@ -59,7 +59,7 @@ pub(crate) async fn read_body(head: BodyHead, mut body: Body) -> Result<Bytes, B
     let mut gathered: Vec<u8> = Vec::new();
     let mut total: u64 = 0;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(BodyError::Read)?;
+        let frame = frame.map_err(BodyError::read)?;
         // Trailers carry no body bytes.
         let Ok(data) = frame.into_data() else { continue };
         if data.is_empty() {

@@ -25,15 +25,18 @@
 //! | 40007 | 400 | `ReadFailed` of every body rejection | the body could not be read (connection error, client gave up) |
 //! | 40008 | 400 | [`HeaderRejection::Missing`] | a required header is missing |
 //! | 40009 | 400 | [`HeaderRejection::Invalid`] | a header's value does not decode |
+//! | 40010 | 400 | the server | an HTTP/1.1 request without exactly one `host` header ([`Server::strict_host`](crate::Server::strict_host)) |
 //! | 40400 | 404 | [`Error::not_found`](crate::Error::not_found), `Option::None` | no route matches, or the handler found nothing |
 //! | 40500 | 405 | [`Error::method_not_allowed`](crate::Error::method_not_allowed) | the path exists, not with this method |
+//! | 40800 | 408 | `TimedOut` of every body rejection | the body arrived too slowly ([`Server::body_read_timeout`](crate::Server::body_read_timeout), [`Server::min_body_rate`](crate::Server::min_body_rate)) |
 //! | 41300 | 413 | `TooLarge` of every body rejection | the body is larger than the route's limit |
 //! | 41500 | 415 | `UnsupportedMediaType` of [`JsonRejection`] and [`FormRejection`] | missing or wrong `content-type` |
 //! | 50000 | 500 | [`Error::internal`](crate::Error::internal) | a handler or middleware panicked |
 //! | 50001 | 500 | [`ClientAddrRejection::Unknown`] | the peer address is not known (in-process requests) |
 //! | 50002 | 500 | [`Json`](crate::extract::Json) response | the response value failed to serialize |
 //! | 50003 | 500 | response headers, [`Redirect`](crate::response::Redirect) | a response header name or value is invalid |
-//! | 50300 | 503 | the server | overloaded: connection or in-flight limit reached |
+//! | 50301 | 503 | the server | overloaded: the in-flight limit is reached ([`Server::max_in_flight`](crate::Server::max_in_flight)) |
+//! | 50302 | 503 | the server | too many connections ([`Server::max_connections`](crate::Server::max_connections)) |
 //! | 50400 | 504 | the route guard | the handler did not answer within its timeout |
 //!
 //! Application errors (`#[derive(ApiError)]`) choose their own codes; keep
@@ -158,10 +161,24 @@ pub(crate) enum BodyError {
     TooLarge { limit: u64 },
     /// The body stream failed.
     Read(BoxError),
+    /// The client sent the body too slowly for the server's body read
+    /// limits ([`BodyTimedOut`](crate::body::BodyTimedOut)).
+    TimedOut,
 }
 
-/// Implements `From<BodyError>` for a rejection with `TooLarge` and
-/// `ReadFailed` variants.
+impl BodyError {
+    /// The error of a failed body read: a timeout, or anything else.
+    pub(crate) fn read(error: BoxError) -> Self {
+        if error.is::<crate::body::BodyTimedOut>() {
+            BodyError::TimedOut
+        } else {
+            BodyError::Read(error)
+        }
+    }
+}
+
+/// Implements `From<BodyError>` for a rejection with `TooLarge`,
+/// `ReadFailed` and `TimedOut` variants.
 macro_rules! from_body_error {
     ($($name:ident),+) => {$(
         impl From<BodyError> for $name {
@@ -169,6 +186,7 @@ macro_rules! from_body_error {
                 match err {
                     BodyError::TooLarge { limit } => $name::TooLarge { limit },
                     BodyError::Read(error) => $name::ReadFailed { error },
+                    BodyError::TimedOut => $name::TimedOut,
                 }
             }
         }
@@ -188,6 +206,10 @@ define_rejection! {
             /// What the body stream reported.
             error: BoxError,
         } => (BAD_REQUEST, 40007, "failed to read the request body: {error}"),
+        /// The client sent the body too slowly: it left the handler waiting
+        /// longer than the server's body read timeout, or sent below its
+        /// minimum rate.
+        TimedOut => (REQUEST_TIMEOUT, 40800, "the request body arrived too slowly"),
     }
 }
 
@@ -204,6 +226,10 @@ define_rejection! {
             /// What the body stream reported.
             error: BoxError,
         } => (BAD_REQUEST, 40007, "failed to read the request body: {error}"),
+        /// The client sent the body too slowly: it left the handler waiting
+        /// longer than the server's body read timeout, or sent below its
+        /// minimum rate.
+        TimedOut => (REQUEST_TIMEOUT, 40800, "the request body arrived too slowly"),
         /// The body is not UTF-8.
         NotUtf8 {
             /// Where the first invalid byte is.
@@ -232,6 +258,10 @@ define_rejection! {
             /// What the body stream reported.
             error: BoxError,
         } => (BAD_REQUEST, 40007, "failed to read the request body: {error}"),
+        /// The client sent the body too slowly: it left the handler waiting
+        /// longer than the server's body read timeout, or sent below its
+        /// minimum rate.
+        TimedOut => (REQUEST_TIMEOUT, 40800, "the request body arrived too slowly"),
         /// The body is not valid JSON (or is cut short); the message says
         /// where, by line and column.
         Syntax {
@@ -267,6 +297,10 @@ define_rejection! {
             /// What the body stream reported.
             error: BoxError,
         } => (BAD_REQUEST, 40007, "failed to read the request body: {error}"),
+        /// The client sent the body too slowly: it left the handler waiting
+        /// longer than the server's body read timeout, or sent below its
+        /// minimum rate.
+        TimedOut => (REQUEST_TIMEOUT, 40800, "the request body arrived too slowly"),
         /// The form does not deserialize into the expected type.
         Invalid {
             /// serde_urlencoded's error.

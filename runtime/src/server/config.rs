@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use crate::body::MinRate;
 use crate::context::DEFAULT_BODY_LIMIT;
 
 /// How the server spreads connections over threads.
@@ -57,6 +58,17 @@ pub(crate) const DEFAULT_MAX_IN_FLIGHT: usize = 8_192;
 /// deadline. Routes override it with `timeout = ".."`.
 pub(crate) const DEFAULT_REQUEST_TIMEOUT: Option<Duration> = Some(crate::context::DEFAULT_TIMEOUT);
 
+/// A body that leaves its handler waiting this long for its next bytes is
+/// stalled, not slow: real uploads over a bad mobile link still move every
+/// few seconds.
+pub(crate) const DEFAULT_BODY_READ_TIMEOUT: Option<Duration> = Some(Duration::from_secs(10));
+
+/// Below 256 bytes/s, once it made the handler wait 5 s in all, a body is a
+/// trickle meant to hold the request open (Kestrel's default is 240 bytes/s
+/// after 5 s). A 2 MiB body at this rate would take over two hours; a real
+/// client on the slowest mobile link sends kilobytes per second.
+pub(crate) const DEFAULT_MIN_BODY_RATE: Option<MinRate> = Some(MinRate::bytes_per_second(256));
+
 /// Kubernetes' default termination grace period.
 pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -82,6 +94,9 @@ pub(crate) struct Config {
     pub(crate) max_in_flight: usize,
     pub(crate) body_limit: u64,
     pub(crate) request_timeout: Option<Duration>,
+    pub(crate) body_read_timeout: Option<Duration>,
+    pub(crate) min_body_rate: Option<MinRate>,
+    pub(crate) strict_host: bool,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) retry_after: u32,
     pub(crate) backlog: u32,
@@ -101,6 +116,9 @@ impl Default for Config {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             body_limit: DEFAULT_BODY_LIMIT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            min_body_rate: DEFAULT_MIN_BODY_RATE,
+            strict_host: true,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             retry_after: DEFAULT_RETRY_AFTER,
             backlog: DEFAULT_BACKLOG,

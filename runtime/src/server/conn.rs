@@ -24,6 +24,7 @@ use super::shared::Shared;
 use super::shutdown::{ConnectionGuard, Phase};
 use super::side_wake::SideWake;
 use super::trace::TARGET;
+use crate::body::{ReadGate, ReadLimits};
 use crate::context::ConnInfo;
 use crate::service::Router;
 
@@ -48,6 +49,17 @@ impl<R: Router> Wake for ConnState<R> {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.watchers.wake();
+    }
+}
+
+impl<R: Send + Sync + 'static> ReadGate for ConnState<R> {
+    fn read_limits(&self) -> ReadLimits {
+        let config = &self.shared.config;
+        ReadLimits { idle: config.body_read_timeout, min_rate: config.min_body_rate }
+    }
+
+    fn waiting_for_body(&self, waiting: bool) {
+        self.shared.in_flight.waiting_for_body(waiting);
     }
 }
 
@@ -154,8 +166,9 @@ where
     }
 }
 
-/// The connection's I/O, recording in its activity that response bytes
-/// went out (a response streaming to a slow reader is not idle).
+/// The connection's I/O, recording in its activity that bytes went out and
+/// whether the write took all it was given (see `idle`: a response draining
+/// to a slow reader is not idle).
 struct NotingWrites<I, R> {
     io: I,
     conn: Arc<ConnState<R>>,
@@ -180,7 +193,7 @@ impl<I: AsyncWrite + Unpin, R> AsyncWrite for NotingWrites<I, R> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.io).poll_write(cx, buf);
-        self.noted(written)
+        self.noted(written, buf.len())
     }
 
     #[inline]
@@ -190,7 +203,7 @@ impl<I: AsyncWrite + Unpin, R> AsyncWrite for NotingWrites<I, R> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
-        self.noted(written)
+        self.noted(written, bufs.iter().map(|buf| buf.len()).sum())
     }
 
     #[inline]
@@ -211,9 +224,9 @@ impl<I: AsyncWrite + Unpin, R> AsyncWrite for NotingWrites<I, R> {
 
 impl<I, R> NotingWrites<I, R> {
     #[inline]
-    fn noted(&self, written: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
-        if let Poll::Ready(Ok(1..)) = written {
-            self.conn.activity.wrote();
+    fn noted(&self, written: Poll<io::Result<usize>>, offered: usize) -> Poll<io::Result<usize>> {
+        if let Poll::Ready(Ok(n @ 1..)) = written {
+            self.conn.activity.wrote(n, offered);
         }
         written
     }

@@ -7,15 +7,33 @@
 //! (about 800 instructions per request in callgrind, `cargo xtask bench cpu`:
 //! 8 % of a whole `/plaintext` request). Here a request only counts itself
 //! in the connection's [`Activity`] and a write sets a flag there; the
-//! connection's task reads them every half timeout.
+//! connection's task reads them at each tick.
 //!
-//! A connection is *quiet* over a tick when no request started, none was
-//! being answered and no response byte was written. Quiet for a whole
-//! timeout (two ticks), it is closed: gracefully first (hyper closes an
-//! HTTP/1.1 connection between requests at once; HTTP/2 sends GOAWAY), and
-//! dropped if it is still open and quiet a tick later. A connection that
-//! never started a request (silent, or a first head trickling in) has
-//! nothing to finish and is dropped at once.
+//! # What counts as activity
+//!
+//! Idle means the client asks nothing of the server: a connection is *busy*
+//! over a tick when a request started, a handler was running, or response
+//! bytes moved — and writes count only while a response is unfinished
+//! ([`Activity::open_response`]) or the last write left bytes behind (a large
+//! response draining to a slow reader). What the server writes on its own
+//! (HTTP/2 PING and SETTINGS acknowledgements, WINDOW_UPDATE, GOAWAY) never
+//! keeps a connection open, so a client that only pings is closed like a
+//! silent one.
+//!
+//! # Closing
+//!
+//! Quiet for the whole timeout, a connection is closed: gracefully first
+//! (hyper closes an HTTP/1.1 connection between requests at once; HTTP/2
+//! sends GOAWAY) and dropped at the next tick whatever it does meanwhile
+//! (half the timeout, at most [`MAX_TICK`]): it was quiet, so nothing under way deserves
+//! more time, and a client that never reads its responses cannot hold it
+//! open. A connection that never started a request (silent, pinging, or a
+//! first head trickling in) has nothing to finish and is dropped at once.
+//! During the server's shutdown (see `conn::serve`) a busy connection is
+//! kept until the shutdown timeout instead.
+//!
+//! Ticks come every half timeout, at most every [`MAX_TICK`], so a
+//! connection closes within `min(timeout / 2, 1 s)` after its timeout.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -24,15 +42,25 @@ use http::Version;
 
 use super::count::CountGuard;
 
+/// The longest time between two ticks, so that a connection closes at most
+/// this long after its timeout.
+pub(crate) const MAX_TICK: Duration = Duration::from_secs(1);
+
 /// What the request path and the connection's I/O record for the ticks.
 #[derive(Debug, Default)]
 pub(crate) struct Activity {
-    /// Requests being answered.
-    active: AtomicUsize,
+    /// Requests whose handler is running.
+    answering: AtomicUsize,
+    /// Responses whose body hyper is still sending (streams, and large
+    /// HTTP/2 bodies; see `server::unfinished`).
+    open_responses: AtomicUsize,
     /// The protocol of a request started since the last tick, if any.
     started: AtomicU8,
-    /// Whether response bytes were written since the last tick.
+    /// Whether bytes were written since the last tick.
     wrote: AtomicBool,
+    /// Whether a write since the last tick took only part of what it was
+    /// given: the output is backed up behind a slow reader.
+    backlog: AtomicBool,
 }
 
 const NONE: u8 = 0;
@@ -43,16 +71,38 @@ impl Activity {
     /// Marks a request as started, and being answered until the guard drops.
     #[inline]
     pub(crate) fn start_request(&self, version: Version) -> CountGuard<'_> {
-        let (active, _) = CountGuard::add(&self.active);
+        let (active, _) = CountGuard::add(&self.answering);
         let protocol = if version == Version::HTTP_2 { HTTP2 } else { HTTP1 };
         self.started.store(protocol, Ordering::Relaxed);
         active
     }
 
-    /// Records that response bytes went out.
+    /// Records a write that took `written` bytes of the `offered` ones.
     #[inline]
-    pub(crate) fn wrote(&self) {
+    pub(crate) fn wrote(&self, written: usize, offered: usize) {
         self.wrote.store(true, Ordering::Relaxed);
+        if written < offered {
+            self.backlog.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts a response as unfinished until
+    /// [`close_response`](Self::close_response): its writes keep the
+    /// connection busy.
+    pub(crate) fn open_response(&self) {
+        self.open_responses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The end of a response counted by [`open_response`](Self::open_response).
+    pub(crate) fn close_response(&self) {
+        self.open_responses.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Responses counted by [`open_response`](Self::open_response) and not
+    /// closed yet.
+    #[cfg(test)]
+    pub(crate) fn open_responses(&self) -> usize {
+        self.open_responses.load(Ordering::Relaxed)
     }
 
     /// What happened since the last call.
@@ -63,8 +113,11 @@ impl Activity {
             _ => Some(Served::Http1),
         };
         let wrote = self.wrote.swap(false, Ordering::Relaxed);
-        let active = self.active.load(Ordering::Relaxed) > 0;
-        Seen { started, busy: started.is_some() || wrote || active }
+        let backlog = self.backlog.swap(false, Ordering::Relaxed);
+        let answering = self.answering.load(Ordering::Relaxed) > 0;
+        let responding = self.open_responses.load(Ordering::Relaxed) > 0;
+        let sending = wrote && (responding || backlog);
+        Seen { started, busy: started.is_some() || answering || sending }
     }
 }
 
@@ -82,8 +135,17 @@ pub(crate) enum Verdict {
     Keep,
     /// hyper's graceful shutdown: finish what is under way, then close.
     CloseGracefully,
-    /// Close now: nothing is under way.
+    /// Close now.
     Drop,
+}
+
+/// Why a connection is closing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closing {
+    /// It was quiet for its whole timeout: dropped at the next tick.
+    Idle,
+    /// The server is shutting down: kept while busy.
+    Draining,
 }
 
 /// The tick-by-tick decision for one connection.
@@ -93,8 +155,9 @@ pub(crate) struct IdleWatch {
     keep_alive: Option<Duration>,
     /// Whether a request ever started, and on which protocol.
     served: Option<Served>,
-    quiet_ticks: u8,
-    closing: bool,
+    /// How long the connection has been quiet, in whole ticks.
+    quiet: Duration,
+    closing: Option<Closing>,
 }
 
 /// The protocol a connection's requests came in on; HTTP/2 wins (ordered).
@@ -106,7 +169,7 @@ enum Served {
 
 impl IdleWatch {
     pub(crate) fn new(header_read: Option<Duration>, keep_alive: Option<Duration>) -> Self {
-        IdleWatch { header_read, keep_alive, served: None, quiet_ticks: 0, closing: false }
+        IdleWatch { header_read, keep_alive, served: None, quiet: Duration::ZERO, closing: None }
     }
 
     /// How long the connection may stay quiet: the keep-alive timeout on
@@ -125,39 +188,43 @@ impl IdleWatch {
 
     /// The time to the next tick, or `None` when no timeout applies.
     pub(crate) fn tick(&self) -> Option<Duration> {
-        self.limit().map(|limit| (limit / 2).max(Duration::from_millis(1)))
+        self.limit().map(|limit| (limit / 2).clamp(Duration::from_millis(1), MAX_TICK))
     }
 
-    /// The connection started closing for another reason (the server's
-    /// shutdown): from now on a quiet tick drops it.
+    /// The server started shutting down: from now on a quiet tick drops
+    /// the connection (a busy one is kept).
     pub(crate) fn start_closing(&mut self) {
-        self.closing = true;
+        self.closing.get_or_insert(Closing::Draining);
     }
 
-    /// Whether the connection is closing: gracefully shut down, by this
-    /// watch or by [`start_closing`](Self::start_closing).
+    /// Whether the connection is closing, for being idle or for the
+    /// server's shutdown.
     pub(crate) fn is_closing(&self) -> bool {
-        self.closing
+        self.closing.is_some()
     }
 
     /// Reads the activity since the last tick and decides.
     pub(crate) fn on_tick(&mut self, activity: &Activity) -> Verdict {
+        let elapsed = self.tick().unwrap_or(Duration::ZERO);
         let seen = activity.take();
+        match self.closing {
+            Some(Closing::Idle) => return Verdict::Drop,
+            Some(Closing::Draining) if !seen.busy => return Verdict::Drop,
+            Some(Closing::Draining) => return Verdict::Keep,
+            None => {}
+        }
         if seen.busy {
             // Only a request makes a connection served: HTTP/2 writes its
             // settings before any.
             self.served = self.served.max(seen.started);
-            self.quiet_ticks = 0;
+            self.quiet = Duration::ZERO;
             return Verdict::Keep;
         }
-        if self.closing {
-            return Verdict::Drop;
-        }
-        self.quiet_ticks += 1;
-        if self.quiet_ticks < 2 {
+        self.quiet += elapsed;
+        if self.limit().is_some_and(|limit| self.quiet < limit) {
             return Verdict::Keep;
         }
-        self.closing = true;
+        self.closing = Some(Closing::Idle);
         match self.served {
             None => Verdict::Drop,
             Some(_) => Verdict::CloseGracefully,
@@ -184,7 +251,7 @@ mod tests {
     }
 
     #[test]
-    fn a_served_connection_closes_gracefully_then_is_dropped_if_still_quiet() {
+    fn a_served_connection_closes_gracefully_then_is_dropped_at_the_next_tick() {
         let mut watch = IdleWatch::new(Some(SECOND), Some(SECOND));
         let activity = Activity::default();
         drop(activity.start_request(Version::HTTP_11));
@@ -195,17 +262,70 @@ mod tests {
     }
 
     #[test]
-    fn requests_answers_and_writes_all_keep_a_connection_open() {
+    fn after_an_idle_close_nothing_keeps_the_connection() {
+        // A GOAWAY written, a response blocked on a client that does not
+        // read: the connection goes anyway.
+        let mut watch = IdleWatch::new(Some(SECOND), Some(SECOND));
+        let activity = Activity::default();
+        drop(activity.start_request(Version::HTTP_2));
+        assert_eq!(ticks(&mut watch, &activity, 3)[2], Verdict::CloseGracefully);
+        activity.open_response();
+        activity.wrote(17, 17);
+        assert_eq!(watch.on_tick(&activity), Verdict::Drop);
+    }
+
+    #[test]
+    fn handlers_and_unfinished_responses_keep_a_connection_open() {
         let mut watch = IdleWatch::new(Some(SECOND), None);
         let activity = Activity::default();
         let answering = activity.start_request(Version::HTTP_11);
         assert_eq!(ticks(&mut watch, &activity, 5), [Verdict::Keep; 5]);
         drop(answering);
+        activity.open_response();
         for _ in 0..5 {
-            activity.wrote();
+            activity.wrote(100, 100);
             assert_eq!(watch.on_tick(&activity), Verdict::Keep);
         }
+        // A response that stopped moving (the client does not read) is quiet.
         assert_eq!(ticks(&mut watch, &activity, 2), [Verdict::Keep, Verdict::CloseGracefully]);
+    }
+
+    #[test]
+    fn writes_that_leave_bytes_behind_keep_a_connection_open() {
+        // A large buffered response draining to a slow reader: its body is
+        // already handed over, but the writes do not take all they are given.
+        let mut watch = IdleWatch::new(Some(SECOND), None);
+        let activity = Activity::default();
+        drop(activity.start_request(Version::HTTP_11));
+        for _ in 0..5 {
+            activity.wrote(4096, 100_000);
+            assert_eq!(watch.on_tick(&activity), Verdict::Keep);
+        }
+    }
+
+    #[test]
+    fn the_servers_own_writes_do_not_keep_a_connection_open() {
+        // PING and SETTINGS acknowledgements: whole writes, no response open.
+        let mut watch = IdleWatch::new(None, Some(SECOND));
+        let activity = Activity::default();
+        drop(activity.start_request(Version::HTTP_2));
+        assert_eq!(watch.on_tick(&activity), Verdict::Keep);
+        let mut verdicts = Vec::new();
+        for _ in 0..3 {
+            activity.wrote(17, 17);
+            verdicts.push(watch.on_tick(&activity));
+        }
+        assert_eq!(verdicts, [Verdict::Keep, Verdict::CloseGracefully, Verdict::Drop]);
+
+        let mut never_served = IdleWatch::new(None, Some(SECOND));
+        let pinged = Activity::default();
+        let verdicts: Vec<_> = (0..2)
+            .map(|_| {
+                pinged.wrote(17, 17);
+                never_served.on_tick(&pinged)
+            })
+            .collect();
+        assert_eq!(verdicts, [Verdict::Keep, Verdict::Drop]);
     }
 
     #[test]
@@ -215,7 +335,9 @@ mod tests {
         let activity = Activity::default();
         drop(activity.start_request(Version::HTTP_2));
         watch.on_tick(&activity);
-        assert_eq!(watch.tick(), Some(5 * SECOND));
+        assert_eq!(watch.tick(), Some(MAX_TICK));
+        assert_eq!(ticks(&mut watch, &activity, 9), [Verdict::Keep; 9]);
+        assert_eq!(watch.on_tick(&activity), Verdict::CloseGracefully);
 
         let mut http1 = IdleWatch::new(Some(SECOND), Some(10 * SECOND));
         drop(activity.start_request(Version::HTTP_11));
@@ -224,12 +346,14 @@ mod tests {
     }
 
     #[test]
-    fn writes_alone_do_not_make_a_connection_served() {
-        // HTTP/2 writes its settings frame before any request.
-        let mut watch = IdleWatch::new(Some(SECOND), None);
+    fn long_timeouts_tick_every_second_so_the_close_is_on_time() {
+        let watch = IdleWatch::new(Some(30 * SECOND), Some(30 * SECOND));
+        assert_eq!(watch.tick(), Some(MAX_TICK));
+        let mut watch = watch;
         let activity = Activity::default();
-        activity.wrote();
-        assert_eq!(ticks(&mut watch, &activity, 3), [Verdict::Keep, Verdict::Keep, Verdict::Drop]);
+        let verdicts = ticks(&mut watch, &activity, 30);
+        assert!(verdicts[..29].iter().all(|v| *v == Verdict::Keep));
+        assert_eq!(verdicts[29], Verdict::Drop);
     }
 
     #[test]
@@ -239,12 +363,16 @@ mod tests {
     }
 
     #[test]
-    fn a_quiet_tick_after_the_server_started_closing_drops_the_connection() {
+    fn while_the_server_drains_a_busy_connection_is_kept_a_quiet_one_dropped() {
         let mut watch = IdleWatch::new(Some(SECOND), None);
         let activity = Activity::default();
         drop(activity.start_request(Version::HTTP_11));
         assert_eq!(watch.on_tick(&activity), Verdict::Keep);
         watch.start_closing();
+        activity.open_response();
+        activity.wrote(10, 10);
+        assert_eq!(watch.on_tick(&activity), Verdict::Keep);
+        activity.close_response();
         assert_eq!(watch.on_tick(&activity), Verdict::Drop);
     }
 }

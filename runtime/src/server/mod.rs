@@ -37,10 +37,15 @@
 //!   for up to [`shutdown_timeout`](Server::shutdown_timeout), then return
 //!   `Ok(())`.
 //! - **Limits.** Slow clients are cut off by the
-//!   [header read timeout](Server::header_read_timeout); past
+//!   [header read timeout](Server::header_read_timeout), the
+//!   [body read timeout](Server::body_read_timeout) and the
+//!   [minimum body rate](Server::min_body_rate) (408); idle ones, pinging
+//!   ones and ones that do not read their responses by the
+//!   [keep-alive timeout](Server::keep_alive_timeout); past
 //!   [`max_connections`](Server::max_connections) or
 //!   [`max_in_flight`](Server::max_in_flight) the server answers 503 with
-//!   `Retry-After` right away instead of queueing.
+//!   `Retry-After` right away instead of queueing. HTTP/1.1 requests need
+//!   exactly one `host` header ([`strict_host`](Server::strict_host)).
 //! - **Panics.** A panic anywhere in the router's future is a 500 with the
 //!   usual JSON error body; the connection and the server carry on.
 //! - **Tracing.** With a subscriber enabled for `mambo::server` at `DEBUG`,
@@ -59,6 +64,7 @@ mod accept;
 mod config;
 mod conn;
 mod count;
+mod host;
 mod idle;
 mod listener;
 mod request;
@@ -70,6 +76,7 @@ mod side_wake;
 #[cfg(feature = "tls")]
 mod tls;
 mod trace;
+mod unfinished;
 
 use std::future::Future;
 use std::io;
@@ -83,6 +90,7 @@ pub use tokio_rustls::rustls;
 use self::config::{Config, MIN_MAX_HEADER_SIZE, Mode};
 use self::shared::Shared;
 use self::shutdown::Trigger;
+use crate::body::MinRate;
 use crate::service::Router;
 
 /// An HTTP server, configured with builder methods and started with
@@ -200,10 +208,10 @@ impl Server {
     /// this also bounds how long such a connection is kept; on HTTP/2 it
     /// applies until the connection's first request (then the
     /// [keep-alive timeout](Server::keep_alive_timeout) does). It is checked
-    /// every half timeout, so a connection is closed one to one and a half
-    /// timeouts after its last activity; one whose response is still being
-    /// written is not waiting. With TLS it also bounds the handshake.
-    /// `None` disables it.
+    /// every half timeout, at most every second, so a connection is closed
+    /// within `min(timeout / 2, 1 s)` after the timeout; one whose response
+    /// is still being written is not waiting. With TLS it also bounds the
+    /// handshake. `None` disables it.
     ///
     /// Default: 30 s.
     pub fn header_read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
@@ -212,12 +220,17 @@ impl Server {
     }
 
     /// How long a connection may go without a request before it is closed
-    /// (checked every half timeout, so it closes after one to one and a half
-    /// timeouts). A connection is busy while a request is answered or its
-    /// response written. Applies to HTTP/2 and to connections that never
-    /// send a byte; on HTTP/1.1 the [header read
-    /// timeout](Server::header_read_timeout) applies too, and the shorter
-    /// one wins. `None` disables it.
+    /// (checked every half timeout, at most every second, so it closes
+    /// within `min(timeout / 2, 1 s)` after the timeout). A connection is
+    /// busy while a handler runs or a response is still moving to the
+    /// client; what the server writes on its own (HTTP/2 PING and SETTINGS
+    /// acknowledgements, GOAWAY) does not count, so a client that only pings
+    /// is closed like a silent one. Closing is graceful (HTTP/2 sends
+    /// GOAWAY), and the connection is dropped at the next check whatever it
+    /// does meanwhile: a client that does not read its responses cannot hold
+    /// it open. Applies to HTTP/2 and to connections that never send a byte;
+    /// on HTTP/1.1 the [header read timeout](Server::header_read_timeout)
+    /// applies too, and the shorter one wins. `None` disables it.
     ///
     /// Default: 30 s.
     pub fn keep_alive_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
@@ -250,6 +263,13 @@ impl Server {
     /// `Retry-After` and the JSON body `{"code": 50301, "message": ...}`
     /// without reaching the router.
     ///
+    /// A request counts from its start to its response, except while its
+    /// handler waits for request body bytes from the client: a stalled
+    /// upload is the client's time, bounded by the [body read
+    /// timeout](Server::body_read_timeout) and [rate](Server::min_body_rate)
+    /// and by the connection limits, and must not take slots from handlers
+    /// that are working.
+    ///
     /// Default: 8 192.
     pub fn max_in_flight(mut self, max: usize) -> Self {
         self.config.max_in_flight = max;
@@ -273,6 +293,59 @@ impl Server {
     /// Default: 30 s.
     pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.config.request_timeout = timeout.into();
+        self
+    }
+
+    /// How long a handler reading the request body may wait for the
+    /// client's next bytes. Past it the read fails with
+    /// [`BodyTimedOut`](crate::body::BodyTimedOut), which the body
+    /// extractors (`Bytes`, `String`, `Json`, `Form`) answer with
+    /// `408 Request Timeout` and the JSON body `{"code": 40800, ...}`.
+    /// `None` disables it.
+    ///
+    /// Only reads that have to wait are timed: a body already received
+    /// costs nothing. See also [`min_body_rate`](Server::min_body_rate).
+    ///
+    /// Default: 10 s.
+    pub fn body_read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.body_read_timeout = timeout.into();
+        self
+    }
+
+    /// The slowest a client may send a request body: once reading it made
+    /// the handler wait the rate's grace period in all, the body must have
+    /// come at least this fast over the time spent waiting for it (time the
+    /// handler spends between reads does not count). Below it the read fails
+    /// as with [`body_read_timeout`](Server::body_read_timeout) (`408`).
+    /// `None` disables it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mambo::body::MinRate;
+    ///
+    /// let server = mambo::Server::bind("127.0.0.1:0")
+    ///     .min_body_rate(MinRate::bytes_per_second(1024).after(Duration::from_secs(2)));
+    /// # drop(server);
+    /// ```
+    ///
+    /// Default: 256 bytes/s after 5 s.
+    pub fn min_body_rate(mut self, rate: impl Into<Option<MinRate>>) -> Self {
+        self.config.min_body_rate = rate.into();
+        self
+    }
+
+    /// Whether an HTTP/1.1 request must carry exactly one `host` header
+    /// (RFC 9112 §3.2): one with none or several is answered
+    /// `400 Bad Request` with the JSON body `{"code": 40010, ...}` without
+    /// reaching the router. `false` lets such requests through, for
+    /// clients that cannot be fixed. HTTP/1.0 and HTTP/2 requests are not
+    /// checked (HTTP/2 carries the authority in the request line).
+    ///
+    /// Default: `true`.
+    pub fn strict_host(mut self, strict: bool) -> Self {
+        self.config.strict_host = strict;
         self
     }
 

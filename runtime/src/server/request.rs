@@ -23,10 +23,11 @@ use std::task::{Context, Poll, ready};
 use hyper::body::Incoming;
 
 use super::conn::ConnState;
-use super::shed;
 use super::trace::{RequestTrace, TARGET};
+use super::{host, shed, unfinished};
 use crate::__private::{CatchUnwind, panic_message};
-use crate::body::Body;
+use crate::body::{Body, IncomingBody, ReadGate};
+#[cfg(test)]
 use crate::context::ConnInfo;
 use crate::error::Error;
 use crate::response::{IntoResponse, Response};
@@ -44,12 +45,18 @@ pub(crate) fn handle<R: Router>(
 ) -> impl Future<Output = Result<Response, Infallible>> + Send + use<R> {
     let conn = conn.clone();
     async move {
-        let _active = conn.activity.start_request(request.version());
+        let version = request.version();
+        let _active = conn.activity.start_request(version);
         let shared = &*conn.shared;
+        if shared.config.strict_host && !host::is_valid(&request) {
+            return Ok(host::rejection());
+        }
         let Some(_slot) = shared.in_flight.try_acquire(shared.config.max_in_flight) else {
             return Ok(shed::overloaded(shared.config.retry_after));
         };
-        start(&shared.router, request, conn.info).await
+        let Ok(mut response) = start(&conn, request).await;
+        unfinished::track(&mut response, &conn, version);
+        Ok(response)
     }
 }
 
@@ -61,12 +68,14 @@ pub(crate) fn handle<R: Router>(
 /// happens (no `Result` to unpack), which lets the compiler build it in
 /// place instead of copying it on its way.
 fn start<R: Router>(
-    router: &R,
+    conn: &Arc<ConnState<R>>,
     request: http::Request<Incoming>,
-    info: ConnInfo,
 ) -> Answer<impl Future<Output = Response> + Send + '_> {
+    let (router, info) = (&conn.shared.router, conn.info);
     let trace = RequestTrace::start(&request);
-    let request = request.map(Body::Incoming);
+    let request = request.map(|body| {
+        Body::Incoming(IncomingBody::watched(body, || conn.clone() as Arc<dyn ReadGate>))
+    });
     let started = {
         let _in_span = trace.span().enter();
         std::panic::catch_unwind(AssertUnwindSafe(|| router.handle(request, info)))

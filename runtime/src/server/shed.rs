@@ -41,19 +41,35 @@ const REJECT_LINGER: Duration = Duration::from_secs(1);
 #[repr(align(128))]
 pub(crate) struct Padded<T>(pub(crate) T);
 
-/// Counts requests in flight across the whole server.
+/// Counts requests in flight across the whole server, and those of them
+/// that are waiting for their body from the client, which the limit leaves
+/// out (see [`Server::max_in_flight`](crate::Server::max_in_flight)).
 #[derive(Debug, Default)]
 pub(crate) struct InFlight {
     count: Padded<AtomicUsize>,
+    waiting_for_body: Padded<AtomicUsize>,
 }
 
 impl InFlight {
-    /// Takes a slot unless `max` are taken; the slot is freed when the
-    /// guard drops.
+    /// Takes a slot unless `max` requests are being worked on; the slot is
+    /// freed when the guard drops.
     #[inline]
     pub(crate) fn try_acquire(&self, max: usize) -> Option<CountGuard<'_>> {
         let (slot, before) = CountGuard::add(&self.count.0);
-        (before < max).then_some(slot)
+        // Saturating: a body read by a task that outlives its request stops
+        // waiting after the request's slot is gone.
+        let working = before.saturating_sub(self.waiting_for_body.0.load(Ordering::Relaxed));
+        (working < max).then_some(slot)
+    }
+
+    /// A request started (`true`) or stopped waiting for its body.
+    #[inline]
+    pub(crate) fn waiting_for_body(&self, waiting: bool) {
+        if waiting {
+            self.waiting_for_body.0.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.waiting_for_body.0.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     /// Requests in flight now.
@@ -146,6 +162,22 @@ mod tests {
         drop(first);
         assert_eq!(in_flight.current(), 0);
         assert!(in_flight.try_acquire(1).is_some());
+    }
+
+    #[test]
+    fn requests_waiting_for_their_body_leave_room_for_others() {
+        let in_flight = InFlight::default();
+        let uploading = in_flight.try_acquire(1).unwrap();
+        assert!(in_flight.try_acquire(1).is_none());
+        in_flight.waiting_for_body(true);
+        let working = in_flight.try_acquire(1).expect("the waiting upload takes no room");
+        in_flight.waiting_for_body(false);
+        assert!(in_flight.try_acquire(1).is_none(), "the upload works again");
+        drop((uploading, working));
+        // A body that stops waiting after its request ended cannot wrap the count.
+        in_flight.waiting_for_body(true);
+        assert!(in_flight.try_acquire(1).is_some());
+        in_flight.waiting_for_body(false);
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub async fn bounded<F: Future>(future: F) -> F::Output {
 /// - `/panic`: panics inside the future; `/panic-now`: panics in `handle` itself
 /// - `/echo`: the request body
 /// - `/trickle?ms=N`: 10 chunks `.`, one every N ms
+/// - `/upload`: reads the body with the `Bytes` extractor (so under the
+///   server's body read limits, with its rejections), answers `N bytes`
+/// - `/big?kb=N`: N KiB of `x` in one buffer
 #[derive(Default)]
 pub struct App {
     /// Notified when `/slow` or `/wait` starts.
@@ -92,6 +95,24 @@ impl Router for App {
                     StreamBody(Trickle { left: 10, every, sleep: None }).into_response()
                 }
                 "/panic" => panic!("panicked in the future"),
+                "/upload" => {
+                    let (parts, body) = request.into_parts();
+                    let cx = mambo::RequestContext::new(parts, &(), conn, None);
+                    match <Bytes as mambo::extract::FromRequest<()>>::from_request(&cx, body).await
+                    {
+                        Ok(bytes) => format!("{} bytes", bytes.len()).into_response(),
+                        Err(rejection) => rejection.into_response(),
+                    }
+                }
+                "/big" => {
+                    let kb = request
+                        .uri()
+                        .query()
+                        .and_then(|q| q.strip_prefix("kb="))
+                        .and_then(|kb| kb.parse().ok())
+                        .unwrap_or(100);
+                    vec![b'x'; kb * 1024].into_response()
+                }
                 "/echo" => {
                     let body = request.into_body().collect().await.unwrap().to_bytes();
                     String::from_utf8(body.to_vec()).unwrap().into_response()

@@ -12,6 +12,11 @@ use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use http_body_util::combinators::UnsyncBoxBody;
 
+mod incoming;
+
+pub use incoming::{BodyTimedOut, IncomingBody, MinRate};
+pub(crate) use incoming::{ReadGate, ReadLimits};
+
 /// Error type of bodies whose source is not hyper's (`Boxed` and streams).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -32,8 +37,9 @@ pub enum Body {
     Empty,
     /// A body already in memory (tests, the in-process test client).
     Full(Bytes),
-    /// The body of a request read from a hyper connection.
-    Incoming(hyper::body::Incoming),
+    /// The body of a request read from a connection, with the server's
+    /// body read timeouts (see [`IncomingBody`]).
+    Incoming(IncomingBody),
     /// Any other body, boxed (the `tower` adapter uses it).
     Boxed(UnsyncBoxBodyDebug),
 }
@@ -61,7 +67,7 @@ impl Body {
 
 impl From<hyper::body::Incoming> for Body {
     fn from(body: hyper::body::Incoming) -> Self {
-        Body::Incoming(body)
+        Body::Incoming(IncomingBody::from(body))
     }
 }
 
@@ -107,7 +113,7 @@ impl HttpBody for Body {
                     Poll::Ready(Some(Ok(Frame::data(bytes))))
                 }
             }
-            Body::Incoming(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
+            Body::Incoming(body) => Pin::new(body).poll_frame(cx),
             Body::Boxed(body) => Pin::new(&mut body.0).poll_frame(cx),
         }
     }
