@@ -1,6 +1,6 @@
 //! The accept loop: takes connections off one listener, applies the
-//! connection limit, and spawns one task per connection on the current
-//! runtime.
+//! connection limits (the server's, then the client's), and spawns one task
+//! per connection on the current runtime.
 
 use std::io;
 use std::net::SocketAddr;
@@ -10,10 +10,9 @@ use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
 
-use super::conn::{self, ConnState};
+use super::conn::{self, ConnState, Slots};
 use super::shared::Shared;
-#[cfg(feature = "tls")]
-use super::shutdown::ConnectionGuard;
+use super::shed::Over;
 use super::shutdown::Phase;
 use super::trace::TARGET;
 use crate::service::Router;
@@ -74,10 +73,21 @@ fn is_per_connection(err: &io::Error) -> bool {
 }
 
 fn accept<R: Router>(shared: &Arc<Shared<R>>, stream: TcpStream, remote: SocketAddr) {
-    let Some(guard) = shared.shutdown.try_open(shared.config.max_connections) else {
-        reject(shared, stream);
+    let Some(server) = shared.shutdown.try_open(shared.config.max_connections) else {
+        reject(shared, stream, Over::Connections);
         return;
     };
+    let client = match &shared.per_client {
+        None => None,
+        Some(per_client) => match per_client.try_open(remote.ip()) {
+            Some(client) => Some(client),
+            None => {
+                reject(shared, stream, Over::ClientConnections);
+                return;
+            }
+        },
+    };
+    let slots = Slots { _server: server, _client: client };
     if shared.config.nodelay {
         // Responses are written whole; Nagle would only delay them.
         let _ = stream.set_nodelay(true);
@@ -86,23 +96,23 @@ fn accept<R: Router>(shared: &Arc<Shared<R>>, stream: TcpStream, remote: SocketA
     #[cfg(feature = "tls")]
     if let Some(acceptor) = &shared.tls {
         let info = shared.conn_info(remote, local, true);
-        tokio::spawn(serve_tls(shared.clone(), acceptor.clone(), stream, info, guard));
+        tokio::spawn(serve_tls(shared.clone(), acceptor.clone(), stream, info, slots));
         return;
     }
     let info = shared.conn_info(remote, local, false);
-    tokio::spawn(conn::serve(ConnState::new(shared.clone(), info, Some(guard)), stream));
+    tokio::spawn(conn::serve(ConnState::new(shared.clone(), info, Some(slots)), stream));
 }
 
-/// Over the connection limit: a plain connection gets a canned 503, a TLS
+/// Over a connection limit: a plain connection gets a canned 503, a TLS
 /// one is closed (a handshake is exactly the work shedding should avoid).
 #[cold]
-fn reject<R>(shared: &Arc<Shared<R>>, stream: TcpStream) {
+fn reject<R>(shared: &Arc<Shared<R>>, stream: TcpStream, limit: Over) {
     #[cfg(feature = "tls")]
     if shared.tls.is_some() {
-        tracing::debug!(target: TARGET, "connection limit reached, closing a TLS connection");
+        tracing::debug!(target: TARGET, ?limit, "connection limit reached, closing a TLS connection");
         return;
     }
-    shared.rejecter.reject(stream);
+    shared.rejecter.reject(stream, limit);
 }
 
 /// Runs the TLS handshake, bounded by the header read timeout (the same
@@ -113,7 +123,7 @@ async fn serve_tls<R: Router>(
     acceptor: tokio_rustls::TlsAcceptor,
     stream: TcpStream,
     info: crate::context::ConnInfo,
-    guard: ConnectionGuard,
+    slots: Slots,
 ) {
     let mut phase = shared.shutdown.subscribe();
     let deadline = shared.config.header_read_timeout.unwrap_or(Duration::MAX / 4);
@@ -132,5 +142,5 @@ async fn serve_tls<R: Router>(
         },
         _ = phase.wait_for(|phase| *phase == Phase::Closed) => return,
     };
-    conn::serve(ConnState::new(shared, info, Some(guard)), tls).await;
+    conn::serve(ConnState::new(shared, info, Some(slots)), tls).await;
 }

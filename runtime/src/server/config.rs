@@ -49,6 +49,12 @@ pub(crate) const MIN_MAX_HEADER_SIZE: usize = 8 * 1024;
 /// limit (`ulimit -n`) is often lower and then applies first.
 pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
+/// One address may take at most 1/40 of the default connection slots, so it
+/// takes 40 addresses to fill them; still room for about 40 browsers (6
+/// HTTP/1.1 connections each) behind one NAT. `None` behind a reverse proxy,
+/// where every connection comes from the proxy's address.
+pub(crate) const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: Option<usize> = Some(256);
+
 /// High enough that a healthy application never meets it; low enough that a
 /// stuck dependency turns into fast 503s instead of an unbounded queue.
 pub(crate) const DEFAULT_MAX_IN_FLIGHT: usize = 8_192;
@@ -79,6 +85,7 @@ pub(crate) struct Config {
     pub(crate) keep_alive_timeout: Option<Duration>,
     pub(crate) max_header_size: usize,
     pub(crate) max_connections: usize,
+    pub(crate) max_connections_per_client: Option<usize>,
     pub(crate) max_in_flight: usize,
     pub(crate) body_limit: u64,
     pub(crate) request_timeout: Option<Duration>,
@@ -98,6 +105,7 @@ impl Default for Config {
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
             max_header_size: DEFAULT_MAX_HEADER_SIZE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_client: DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             body_limit: DEFAULT_BODY_LIMIT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,

@@ -38,7 +38,8 @@
 //!   `Ok(())`.
 //! - **Limits.** Slow clients are cut off by the
 //!   [header read timeout](Server::header_read_timeout); past
-//!   [`max_connections`](Server::max_connections) or
+//!   [`max_connections`](Server::max_connections),
+//!   [`max_connections_per_client`](Server::max_connections_per_client) or
 //!   [`max_in_flight`](Server::max_in_flight) the server answers 503 with
 //!   `Retry-After` right away instead of queueing.
 //! - **Panics.** A panic anywhere in the router's future is a 500 with the
@@ -61,6 +62,7 @@ mod conn;
 mod count;
 mod idle;
 mod listener;
+mod per_client;
 mod request;
 mod run;
 mod shared;
@@ -242,6 +244,51 @@ impl Server {
     /// Default: 10 000.
     pub fn max_connections(mut self, max: usize) -> Self {
         self.config.max_connections = max;
+        self
+    }
+
+    /// The most connections one client may have open at once, so that a
+    /// single address cannot take every [connection
+    /// slot](Server::max_connections). A client is an IPv4 address or an
+    /// IPv6 /64 prefix (what one host is usually given); IPv4 clients seen
+    /// on a dual-stack listener as `::ffff:a.b.c.d` count as their IPv4
+    /// address. A plain-text connection over the limit gets a `503` with
+    /// `Retry-After` and the body `{"code": 50303, "message": "too many
+    /// connections from this client, retry later"}` and is closed; a TLS
+    /// one is closed at once.
+    ///
+    /// `None` turns it off. Do that behind a reverse proxy or load balancer
+    /// that connects from one address, where every connection would count
+    /// as the same client (the limit would cap the whole server at `max`
+    /// connections): limit per client at the proxy instead. Clients behind
+    /// one NAT share an address, too.
+    ///
+    /// Costs a short lock on one of 64 shards of a hash map at accept and
+    /// at close; memory is one entry per client with a connection open.
+    ///
+    /// Default: 256.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # struct App;
+    /// # impl mambo::Router for App {
+    /// #     fn routes(&self) -> &'static [mambo::RouteInfo] { &[] }
+    /// #     fn handle(&self, _: mambo::Request, _: mambo::ConnInfo)
+    /// #         -> impl Future<Output = mambo::Response> + Send + '_ {
+    /// #         async { mambo::IntoResponse::into_response("hi") }
+    /// #     }
+    /// # }
+    /// # async fn run() -> std::io::Result<()> {
+    /// // Behind nginx on the same host: every connection is from 127.0.0.1.
+    /// mambo::Server::bind("127.0.0.1:8080")
+    ///     .max_connections_per_client(None)
+    ///     .serve(App)
+    ///     .await
+    /// # }
+    /// ```
+    pub fn max_connections_per_client(mut self, max: impl Into<Option<usize>>) -> Self {
+        self.config.max_connections_per_client = max.into();
         self
     }
 
@@ -501,7 +548,7 @@ impl Listening {
 /// limit, panic isolation and idle timeout, with the [`Server`] defaults.
 ///
 /// Returns when the client closes the connection or it goes idle. The
-/// server-wide parts (connection limit, graceful shutdown, TLS) do not
+/// server-wide parts (connection limits, graceful shutdown, TLS) do not
 /// apply, and [`ConnInfo::remote_addr`](crate::ConnInfo) is `None`.
 ///
 /// Each call builds its own server state (one `Arc`), so a loop that accepts
@@ -534,7 +581,9 @@ where
     R: Router,
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let shared = Arc::new(Shared::new(router, Config::default()));
+    // No per-client table: it would cost a few KiB per call and count nothing.
+    let config = Config { max_connections_per_client: None, ..Config::default() };
+    let shared = Arc::new(Shared::new(router, config));
     let info = crate::context::ConnInfo {
         remote_addr: None,
         local_addr: None,

@@ -51,15 +51,76 @@ async fn over_the_connection_limit_is_a_503_then_close() {
 
     drop(first);
     // Once the first connection is gone there is room again.
+    until_ok(server.addr, "the closed connection was never released").await;
+    server.stop().await.unwrap();
+}
+
+/// An HTTP/1.1 connection to `server` from the local address `from` (any
+/// 127.0.0.0/8 address is loopback on Linux).
+async fn connect_from(from: [u8; 4], server: std::net::SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind((from, 0).into()).expect("bind the client socket");
+    bounded(socket.connect(server)).await.expect("connect")
+}
+
+/// Retries a `Connection: close` GET of `/hello` until it is answered 200,
+/// for at most 5 s.
+async fn until_ok(server: std::net::SocketAddr, why: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let text =
-            raw(server.addr, b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+            raw(server, b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
         if text.starts_with("HTTP/1.1 200") {
-            break;
+            return;
         }
-        assert!(Instant::now() < deadline, "the closed connection was never released: {text}");
+        assert!(Instant::now() < deadline, "{why}: {text}");
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+// Other loopback addresses than 127.0.0.1 need configuring elsewhere.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn over_the_per_client_limit_is_a_503_then_close_for_that_client_only() {
+    let server = TestServer::start(|s| s.max_connections_per_client(2), App::default());
+    let mut first = H1::connect(server.addr).await;
+    assert_eq!(first.get("/hello").await.body, "hello");
+    let mut second = H1::connect(server.addr).await;
+    assert_eq!(second.get("/hello").await.body, "hello");
+
+    let text = raw(server.addr, b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(text.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), "{text}");
+    assert!(text.contains("retry-after: 1\r\n"), "{text}");
+    assert!(
+        text.ends_with(
+            r#"{"code":50303,"message":"too many connections from this client, retry later"}"#
+        ),
+        "{text}"
+    );
+
+    // Another client is served, on a third connection.
+    let mut other = H1::over(connect_from([127, 0, 0, 2], server.addr).await).await;
+    assert_eq!(other.get("/hello").await.body, "hello");
+    // Both first connections still work.
+    assert_eq!(first.get("/hello").await.body, "hello");
+    assert_eq!(second.get("/hello").await.body, "hello");
+
+    drop(first);
+    until_ok(server.addr, "the closed connection was never released").await;
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn no_per_client_limit_lets_one_client_open_any_number() {
+    let server = TestServer::start(
+        |s| s.max_connections_per_client(1).max_connections_per_client(None),
+        App::default(),
+    );
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        let mut h1 = H1::connect(server.addr).await;
+        assert_eq!(h1.get("/hello").await.body, "hello");
+        open.push(h1);
     }
     server.stop().await.unwrap();
 }
