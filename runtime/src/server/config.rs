@@ -45,8 +45,9 @@ pub(crate) const DEFAULT_MAX_HEADER_SIZE: usize = 64 * 1024;
 /// hyper refuses read buffers smaller than this (its `max_buf_size` panics).
 pub(crate) const MIN_MAX_HEADER_SIZE: usize = 8 * 1024;
 
-/// Bounds memory and file descriptors; note the process's own descriptor
-/// limit (`ulimit -n`) is often lower and then applies first.
+/// Bounds memory and file descriptors. The process's own descriptor limit
+/// (`ulimit -n`) is often lower: `listen` raises it as far as allowed and
+/// lowers the effective limit to what fits (see `server::fd_limit`).
 pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 /// One address may take at most 1/40 of the default connection slots, so it
@@ -54,6 +55,19 @@ pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 /// HTTP/1.1 connections each) behind one NAT. `None` behind a reverse proxy,
 /// where every connection comes from the proxy's address.
 pub(crate) const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: Option<usize> = Some(256);
+
+/// Descriptors kept out of `max_connections` when it is fitted to the
+/// open-files limit, for the rest of the process: stdio, the runtime's
+/// epoll and wake descriptors, the application's files, database and
+/// upstream sockets, log files, and the sockets of connections being shed
+/// (at most `shed::MAX_REJECTING`, each for at most a second; the ones that
+/// do not fit are closed through the reserve descriptor instead).
+pub(crate) const DESCRIPTOR_HEADROOM: usize = 64;
+
+/// Descriptors kept per listener on top of [`DESCRIPTOR_HEADROOM`]: the
+/// listening socket, its accept loop's reserve descriptor, and in
+/// thread-per-core mode its worker runtime's epoll and wake descriptors.
+pub(crate) const DESCRIPTORS_PER_LISTENER: usize = 4;
 
 /// High enough that a healthy application never meets it; low enough that a
 /// stuck dependency turns into fast 503s instead of an unbounded queue.

@@ -41,7 +41,11 @@
 //!   [`max_connections`](Server::max_connections),
 //!   [`max_connections_per_client`](Server::max_connections_per_client) or
 //!   [`max_in_flight`](Server::max_in_flight) the server answers 503 with
-//!   `Retry-After` right away instead of queueing.
+//!   `Retry-After` right away instead of queueing. On Unix,
+//!   [`listen`](Server::listen) raises the open-files limit and fits
+//!   `max_connections` into it; a client that arrives when the process is
+//!   out of file descriptors all the same is answered 503 (or closed) at
+//!   once rather than left waiting.
 //! - **Panics.** A panic anywhere in the router's future is a 500 with the
 //!   usual JSON error body; the connection and the server carry on.
 //! - **Tracing.** With a subscriber enabled for `mambo::server` at `DEBUG`,
@@ -60,6 +64,7 @@ mod accept;
 mod config;
 mod conn;
 mod count;
+mod fd_limit;
 mod idle;
 mod listener;
 mod per_client;
@@ -240,6 +245,17 @@ impl Server {
     /// The most connections open at once, over all workers. A plain-text
     /// connection over the limit gets a `503` with `Retry-After` (code
     /// `50302`) and is closed; a TLS one is closed at once.
+    ///
+    /// Each connection holds a file descriptor. On Unix,
+    /// [`listen`](Server::listen) raises the process's soft open-files limit
+    /// (`ulimit -n`) to its hard limit; if the limit still has no room for
+    /// `max` connections plus 64 descriptors for the rest of the process and
+    /// 4 per listener, `max` is lowered to what fits and a warning is
+    /// logged with the numbers and how to raise the limit. If the process
+    /// runs out of descriptors all the same (files the application keeps
+    /// open), each new client is accepted through a descriptor kept in
+    /// reserve for that, sent the same 503 (TLS: closed) and closed at once,
+    /// rather than left waiting in the accept queue.
     ///
     /// Default: 10 000.
     pub fn max_connections(mut self, max: usize) -> Self {
@@ -433,6 +449,10 @@ impl Server {
     /// Binds the listeners (and reads the TLS files), without serving yet,
     /// so the caller can learn the bound address.
     ///
+    /// On Unix this also raises the process's soft open-files limit to its
+    /// hard limit, and lowers [`max_connections`](Server::max_connections)
+    /// if it does not fit even then (with a warning).
+    ///
     /// # Errors
     ///
     /// The address did not resolve or bind, or the TLS files are missing or
@@ -440,7 +460,7 @@ impl Server {
     pub fn listen(self) -> io::Result<Listening> {
         let Server {
             bind,
-            config,
+            mut config,
             trigger,
             #[cfg(feature = "tls")]
             tls,
@@ -454,6 +474,8 @@ impl Server {
             Bind::Listener(listener) => listener::share(listener, count)?,
         };
         let local_addr = listeners[0].local_addr()?;
+        config.max_connections =
+            fd_limit::fit_max_connections(config.max_connections, listeners.len());
         #[cfg(feature = "tls")]
         let tls = tls.as_ref().map(tls::TlsSource::acceptor).transpose()?;
         Ok(Listening {
