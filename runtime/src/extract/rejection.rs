@@ -37,6 +37,7 @@
 //! | 50003 | 500 | response headers, [`Redirect`](crate::response::Redirect) | a response header name or value is invalid |
 //! | 50301 | 503 | the server | overloaded: the in-flight limit is reached ([`Server::max_in_flight`](crate::Server::max_in_flight)) |
 //! | 50302 | 503 | the server | too many connections ([`Server::max_connections`](crate::Server::max_connections)) |
+//! | 50303 | 503 | the server | too many connections from this client ([`Server::max_connections_per_client`](crate::Server::max_connections_per_client)) |
 //! | 50400 | 504 | the route guard | the handler did not answer within its timeout |
 //!
 //! Application errors (`#[derive(ApiError)]`) choose their own codes; keep

@@ -46,9 +46,29 @@ pub(crate) const DEFAULT_MAX_HEADER_SIZE: usize = 64 * 1024;
 /// hyper refuses read buffers smaller than this (its `max_buf_size` panics).
 pub(crate) const MIN_MAX_HEADER_SIZE: usize = 8 * 1024;
 
-/// Bounds memory and file descriptors; note the process's own descriptor
-/// limit (`ulimit -n`) is often lower and then applies first.
+/// Bounds memory and file descriptors. The process's own descriptor limit
+/// (`ulimit -n`) is often lower: `listen` raises it as far as allowed and
+/// lowers the effective limit to what fits (see `server::fd_limit`).
 pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+
+/// One address may take at most 1/40 of the default connection slots, so it
+/// takes 40 addresses to fill them; still room for about 40 browsers (6
+/// HTTP/1.1 connections each) behind one NAT. `None` behind a reverse proxy,
+/// where every connection comes from the proxy's address.
+pub(crate) const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: Option<usize> = Some(256);
+
+/// Descriptors kept out of `max_connections` when it is fitted to the
+/// open-files limit, for the rest of the process: stdio, the runtime's
+/// epoll and wake descriptors, the application's files, database and
+/// upstream sockets, log files, and the sockets of connections being shed
+/// (at most `shed::MAX_REJECTING`, each for at most a second; the ones that
+/// do not fit are closed through the reserve descriptor instead).
+pub(crate) const DESCRIPTOR_HEADROOM: usize = 64;
+
+/// Descriptors kept per listener on top of [`DESCRIPTOR_HEADROOM`]: the
+/// listening socket, its accept loop's reserve descriptor, and in
+/// thread-per-core mode its worker runtime's epoll and wake descriptors.
+pub(crate) const DESCRIPTORS_PER_LISTENER: usize = 4;
 
 /// High enough that a healthy application never meets it; low enough that a
 /// stuck dependency turns into fast 503s instead of an unbounded queue.
@@ -91,6 +111,7 @@ pub(crate) struct Config {
     pub(crate) keep_alive_timeout: Option<Duration>,
     pub(crate) max_header_size: usize,
     pub(crate) max_connections: usize,
+    pub(crate) max_connections_per_client: Option<usize>,
     pub(crate) max_in_flight: usize,
     pub(crate) body_limit: u64,
     pub(crate) request_timeout: Option<Duration>,
@@ -113,6 +134,7 @@ impl Default for Config {
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
             max_header_size: DEFAULT_MAX_HEADER_SIZE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_client: DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             body_limit: DEFAULT_BODY_LIMIT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,

@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::idle::{Activity, IdleWatch, Verdict};
+use super::per_client::ClientGuard;
 use super::request;
 use super::shared::Shared;
 use super::shutdown::{ConnectionGuard, Phase};
@@ -37,7 +38,7 @@ pub(crate) struct ConnState<R> {
     pub(crate) activity: Activity,
     /// Counts the connection as open until the last of its requests is
     /// done (an HTTP/2 stream's task may outlive the connection's).
-    _open: Option<ConnectionGuard>,
+    _open: Option<Slots>,
     /// Wakes the connection's task for its shutdown and idle watchers.
     watchers: SideWake,
 }
@@ -65,12 +66,8 @@ impl<R: Send + Sync + 'static> ReadGate for ConnState<R> {
 
 impl<R> ConnState<R> {
     /// The state of a connection described by `info`; `open` is its place
-    /// in the server's connection count, if it has one.
-    pub(crate) fn new(
-        shared: Arc<Shared<R>>,
-        info: ConnInfo,
-        open: Option<ConnectionGuard>,
-    ) -> Arc<Self> {
+    /// in the server's connection counts, if it has one.
+    pub(crate) fn new(shared: Arc<Shared<R>>, info: ConnInfo, open: Option<Slots>) -> Arc<Self> {
         Arc::new(ConnState {
             shared,
             info,
@@ -79,6 +76,16 @@ impl<R> ConnState<R> {
             watchers: SideWake::new(),
         })
     }
+}
+
+/// A connection's places in the server's connection counts, held only to
+/// be given back when its state drops.
+#[derive(Debug)]
+pub(crate) struct Slots {
+    /// Its place under `max_connections`.
+    pub(crate) _server: ConnectionGuard,
+    /// Its place under `max_connections_per_client`, when that limit is on.
+    pub(crate) _client: Option<ClientGuard>,
 }
 
 /// Serves `io` until the client closes it, it has waited too long for a

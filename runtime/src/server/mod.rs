@@ -42,10 +42,15 @@
 //!   [minimum body rate](Server::min_body_rate) (408); idle ones, pinging
 //!   ones and ones that do not read their responses by the
 //!   [keep-alive timeout](Server::keep_alive_timeout); past
-//!   [`max_connections`](Server::max_connections) or
+//!   [`max_connections`](Server::max_connections),
+//!   [`max_connections_per_client`](Server::max_connections_per_client) or
 //!   [`max_in_flight`](Server::max_in_flight) the server answers 503 with
 //!   `Retry-After` right away instead of queueing. HTTP/1.1 requests need
-//!   exactly one `host` header ([`strict_host`](Server::strict_host)).
+//!   exactly one `host` header ([`strict_host`](Server::strict_host)). On
+//!   Unix, [`listen`](Server::listen) raises the open-files limit and fits
+//!   `max_connections` into it; a client that arrives when the process is
+//!   out of file descriptors all the same is answered 503 (or closed) at
+//!   once rather than left waiting.
 //! - **Panics.** A panic anywhere in the router's future is a 500 with the
 //!   usual JSON error body; the connection and the server carry on.
 //! - **Tracing.** With a subscriber enabled for `mambo::server` at `DEBUG`,
@@ -64,9 +69,11 @@ mod accept;
 mod config;
 mod conn;
 mod count;
+mod fd_limit;
 mod host;
 mod idle;
 mod listener;
+mod per_client;
 mod request;
 mod run;
 mod shared;
@@ -252,9 +259,65 @@ impl Server {
     /// connection over the limit gets a `503` with `Retry-After` (code
     /// `50302`) and is closed; a TLS one is closed at once.
     ///
+    /// Each connection holds a file descriptor. On Unix,
+    /// [`listen`](Server::listen) raises the process's soft open-files limit
+    /// (`ulimit -n`) to its hard limit; if the limit still has no room for
+    /// `max` connections plus 64 descriptors for the rest of the process and
+    /// 4 per listener, `max` is lowered to what fits and a warning is
+    /// logged with the numbers and how to raise the limit. If the process
+    /// runs out of descriptors all the same (files the application keeps
+    /// open), each new client is accepted through a descriptor kept in
+    /// reserve for that, sent the same 503 (TLS: closed) and closed at once,
+    /// rather than left waiting in the accept queue.
+    ///
     /// Default: 10 000.
     pub fn max_connections(mut self, max: usize) -> Self {
         self.config.max_connections = max;
+        self
+    }
+
+    /// The most connections one client may have open at once, so that a
+    /// single address cannot take every [connection
+    /// slot](Server::max_connections). A client is an IPv4 address or an
+    /// IPv6 /64 prefix (what one host is usually given); IPv4 clients seen
+    /// on a dual-stack listener as `::ffff:a.b.c.d` count as their IPv4
+    /// address. A plain-text connection over the limit gets a `503` with
+    /// `Retry-After` and the body `{"code": 50303, "message": "too many
+    /// connections from this client, retry later"}` and is closed; a TLS
+    /// one is closed at once.
+    ///
+    /// `None` turns it off. Do that behind a reverse proxy or load balancer
+    /// that connects from one address, where every connection would count
+    /// as the same client (the limit would cap the whole server at `max`
+    /// connections): limit per client at the proxy instead. Clients behind
+    /// one NAT share an address, too.
+    ///
+    /// Costs a short lock on one of 64 shards of a hash map at accept and
+    /// at close; memory is one entry per client with a connection open.
+    ///
+    /// Default: 256.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # struct App;
+    /// # impl mambo::Router for App {
+    /// #     fn routes(&self) -> &'static [mambo::RouteInfo] { &[] }
+    /// #     fn handle(&self, _: mambo::Request, _: mambo::ConnInfo)
+    /// #         -> impl Future<Output = mambo::Response> + Send + '_ {
+    /// #         async { mambo::IntoResponse::into_response("hi") }
+    /// #     }
+    /// # }
+    /// # async fn run() -> std::io::Result<()> {
+    /// // Behind nginx on the same host: every connection is from 127.0.0.1.
+    /// mambo::Server::bind("127.0.0.1:8080")
+    ///     .max_connections_per_client(None)
+    ///     .serve(App)
+    ///     .await
+    /// # }
+    /// ```
+    pub fn max_connections_per_client(mut self, max: impl Into<Option<usize>>) -> Self {
+        self.config.max_connections_per_client = max.into();
         self
     }
 
@@ -459,6 +522,10 @@ impl Server {
     /// Binds the listeners (and reads the TLS files), without serving yet,
     /// so the caller can learn the bound address.
     ///
+    /// On Unix this also raises the process's soft open-files limit to its
+    /// hard limit, and lowers [`max_connections`](Server::max_connections)
+    /// if it does not fit even then (with a warning).
+    ///
     /// # Errors
     ///
     /// The address did not resolve or bind, or the TLS files are missing or
@@ -466,7 +533,7 @@ impl Server {
     pub fn listen(self) -> io::Result<Listening> {
         let Server {
             bind,
-            config,
+            mut config,
             trigger,
             #[cfg(feature = "tls")]
             tls,
@@ -480,6 +547,8 @@ impl Server {
             Bind::Listener(listener) => listener::share(listener, count)?,
         };
         let local_addr = listeners[0].local_addr()?;
+        config.max_connections =
+            fd_limit::fit_max_connections(config.max_connections, listeners.len());
         #[cfg(feature = "tls")]
         let tls = tls.as_ref().map(tls::TlsSource::acceptor).transpose()?;
         Ok(Listening {
@@ -574,7 +643,7 @@ impl Listening {
 /// limit, panic isolation and idle timeout, with the [`Server`] defaults.
 ///
 /// Returns when the client closes the connection or it goes idle. The
-/// server-wide parts (connection limit, graceful shutdown, TLS) do not
+/// server-wide parts (connection limits, graceful shutdown, TLS) do not
 /// apply, and [`ConnInfo::remote_addr`](crate::ConnInfo) is `None`.
 ///
 /// Each call builds its own server state (one `Arc`), so a loop that accepts
@@ -607,7 +676,9 @@ where
     R: Router,
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let shared = Arc::new(Shared::new(router, Config::default()));
+    // No per-client table: it would cost a few KiB per call and count nothing.
+    let config = Config { max_connections_per_client: None, ..Config::default() };
+    let shared = Arc::new(Shared::new(router, config));
     let info = crate::context::ConnInfo {
         remote_addr: None,
         local_addr: None,

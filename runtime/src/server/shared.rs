@@ -6,6 +6,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 
 use super::config::Config;
+use super::per_client::PerClient;
 use super::shed::{InFlight, Rejecter};
 use super::shutdown::Shutdown;
 use crate::context::ConnInfo;
@@ -18,6 +19,8 @@ pub(crate) struct Shared<R> {
     pub(crate) http: auto::Builder<TokioExecutor>,
     pub(crate) in_flight: InFlight,
     pub(crate) shutdown: Arc<Shutdown>,
+    /// Open connections per client; `None` when that limit is off.
+    pub(crate) per_client: Option<Arc<PerClient>>,
     pub(crate) rejecter: Arc<Rejecter>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
@@ -30,6 +33,12 @@ impl<R> Shared<R> {
             http: http_builder(&config),
             in_flight: InFlight::default(),
             shutdown: Arc::new(Shutdown::new()),
+            per_client: config
+                .max_connections_per_client
+                // A client limit at or above the server's is never reached:
+                // no need to count.
+                .filter(|&max| max < config.max_connections)
+                .map(|max| Arc::new(PerClient::new(max))),
             rejecter: Arc::new(Rejecter::new(config.retry_after)),
             config,
             #[cfg(feature = "tls")]

@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | in-flight requests | 503 + `Retry-After`, JSON body, the connection lives on | 50301 |
 //! | open connections | a canned HTTP/1.1 503 + `Retry-After` written to the socket, then close (TLS: close) | 50302 |
+//! | open connections from one client (`per_client`) | the same, with its own code and message | 50303 |
 //!
 //! Neither path queues: a shed request costs two atomic operations and one
 //! small response, a shed connection one short-lived task, and at most
@@ -27,6 +28,29 @@ use crate::response::{IntoResponse, Response};
 pub(crate) const IN_FLIGHT_CODE: u32 = 50301;
 /// Code of the 503 for too many open connections.
 pub(crate) const CONNECTIONS_CODE: u32 = 50302;
+/// Code of the 503 for too many open connections from one client.
+pub(crate) const CLIENT_CONNECTIONS_CODE: u32 = 50303;
+
+/// Which connection limit a connection is turned away by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Over {
+    /// The server's [`max_connections`](super::Server::max_connections).
+    Connections,
+    /// The client's [`max_connections_per_client`](super::Server::max_connections_per_client).
+    ClientConnections,
+}
+
+impl Over {
+    /// What the rejection says: its code and message.
+    fn code_and_message(self) -> (u32, &'static str) {
+        match self {
+            Over::Connections => (CONNECTIONS_CODE, "too many connections, retry later"),
+            Over::ClientConnections => {
+                (CLIENT_CONNECTIONS_CODE, "too many connections from this client, retry later")
+            }
+        }
+    }
+}
 
 /// Connections being turned away at once; past this, new ones are closed
 /// without a word so that shedding itself stays bounded.
@@ -93,18 +117,31 @@ pub(crate) fn overloaded(retry_after: u32) -> Response {
     response
 }
 
-/// Turns away connections over the connection limit.
+/// Turns away connections over a connection limit.
 #[derive(Debug)]
 pub(crate) struct Rejecter {
     /// Rejections under way.
     busy: AtomicUsize,
-    /// The raw HTTP/1.1 response, built once per server.
-    response: Bytes,
+    /// The raw HTTP/1.1 responses, built once per server.
+    over_connections: Bytes,
+    over_client_connections: Bytes,
 }
 
 impl Rejecter {
     pub(crate) fn new(retry_after: u32) -> Self {
-        Rejecter { busy: AtomicUsize::new(0), response: connection_rejection(retry_after) }
+        Rejecter {
+            busy: AtomicUsize::new(0),
+            over_connections: connection_rejection(Over::Connections, retry_after),
+            over_client_connections: connection_rejection(Over::ClientConnections, retry_after),
+        }
+    }
+
+    /// The raw HTTP/1.1 503 for a connection over `limit`.
+    pub(crate) fn response(&self, limit: Over) -> &Bytes {
+        match limit {
+            Over::Connections => &self.over_connections,
+            Over::ClientConnections => &self.over_client_connections,
+        }
     }
 
     /// Writes the 503 to `stream`, closes the write side and reads until the
@@ -114,8 +151,8 @@ impl Rejecter {
     /// Spawns one task that lives at most [`REJECT_LINGER`]; with
     /// [`MAX_REJECTING`] such tasks under way, the connection is just closed.
     #[cold]
-    pub(crate) fn reject(self: &Arc<Self>, mut stream: TcpStream) {
-        tracing::debug!(target: "mambo::server", "connection limit reached, shedding a connection");
+    pub(crate) fn reject(self: &Arc<Self>, mut stream: TcpStream, limit: Over) {
+        tracing::debug!(target: "mambo::server", ?limit, "connection limit reached, shedding a connection");
         if self.busy.fetch_add(1, Ordering::Relaxed) >= MAX_REJECTING {
             self.busy.fetch_sub(1, Ordering::Relaxed);
             return;
@@ -123,7 +160,7 @@ impl Rejecter {
         let this = self.clone();
         tokio::spawn(async move {
             let _ = tokio::time::timeout(REJECT_LINGER, async {
-                stream.write_all(&this.response).await?;
+                stream.write_all(this.response(limit)).await?;
                 stream.shutdown().await?;
                 let mut sink = [0u8; 1024];
                 while stream.read(&mut sink).await? != 0 {}
@@ -135,10 +172,10 @@ impl Rejecter {
     }
 }
 
-/// The raw HTTP/1.1 response written to a connection over the limit.
-fn connection_rejection(retry_after: u32) -> Bytes {
-    let body =
-        format!(r#"{{"code":{CONNECTIONS_CODE},"message":"too many connections, retry later"}}"#);
+/// The raw HTTP/1.1 response written to a connection over `limit`.
+fn connection_rejection(limit: Over, retry_after: u32) -> Bytes {
+    let (code, message) = limit.code_and_message();
+    let body = format!(r#"{{"code":{code},"message":"{message}"}}"#);
     Bytes::from(format!(
         "HTTP/1.1 503 Service Unavailable\r\n\
          content-type: application/json\r\n\
@@ -192,13 +229,15 @@ mod tests {
     }
 
     #[test]
-    fn the_connection_rejection_is_well_formed_http() {
-        let raw = connection_rejection(2);
-        let text = std::str::from_utf8(&raw).unwrap();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap();
-        assert!(head.starts_with("HTTP/1.1 503 "));
-        assert!(head.contains("retry-after: 2"));
-        assert!(head.contains(&format!("content-length: {}", body.len())));
-        assert!(body.contains("50302"));
+    fn the_connection_rejections_are_well_formed_http() {
+        for (limit, code) in [(Over::Connections, "50302"), (Over::ClientConnections, "50303")] {
+            let raw = connection_rejection(limit, 2);
+            let text = std::str::from_utf8(&raw).unwrap();
+            let (head, body) = text.split_once("\r\n\r\n").unwrap();
+            assert!(head.starts_with("HTTP/1.1 503 "));
+            assert!(head.contains("retry-after: 2"));
+            assert!(head.contains(&format!("content-length: {}", body.len())));
+            assert!(body.starts_with(&format!(r#"{{"code":{code},"#)), "{body}");
+        }
     }
 }
