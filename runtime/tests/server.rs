@@ -12,6 +12,8 @@ mod http;
 mod limits;
 #[path = "server/modes.rs"]
 mod modes;
+#[path = "server/reuse_port.rs"]
+mod reuse_port;
 #[path = "server/shutdown.rs"]
 mod shutdown;
 #[cfg(feature = "tls")]

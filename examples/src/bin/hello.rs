@@ -7,7 +7,10 @@
 //! ```
 //!
 //! Flags: `--addr HOST:PORT` (default `127.0.0.1:8080`), `--port N`,
-//! `--mode multi-thread|thread-per-core`, `--workers N`, `--routes`.
+//! `--mode multi-thread|thread-per-core`, `--workers N`, `--reuse-port`,
+//! `--routes`. `MAMBO_REUSE_PORT=1` in the environment does what
+//! `--reuse-port` does: bind with `SO_REUSEPORT`, so that a new process can
+//! take over the port while this one drains (see `examples/deploy/`).
 
 use mambo_examples::hello::Hello;
 
@@ -16,6 +19,7 @@ struct Options {
     addr: String,
     thread_per_core: Option<bool>,
     workers: Option<usize>,
+    reuse_port: bool,
     print_routes: bool,
 }
 
@@ -24,6 +28,7 @@ fn parse_options() -> Result<Options, String> {
         addr: "127.0.0.1:8080".to_owned(),
         thread_per_core: None,
         workers: None,
+        reuse_port: std::env::var("MAMBO_REUSE_PORT").is_ok_and(|v| v == "1"),
         print_routes: false,
     };
     let mut args = std::env::args().skip(1);
@@ -46,10 +51,11 @@ fn parse_options() -> Result<Options, String> {
             "--workers" => {
                 options.workers = Some(value()?.parse().map_err(|e| format!("--workers: {e}"))?)
             }
+            "--reuse-port" => options.reuse_port = true,
             "--routes" => options.print_routes = true,
             "--help" | "-h" => {
                 return Err(
-                    "usage: hello [--addr HOST:PORT | --port N] [--mode multi-thread|thread-per-core] [--workers N] [--routes]"
+                    "usage: hello [--addr HOST:PORT | --port N] [--mode multi-thread|thread-per-core] [--workers N] [--reuse-port] [--routes]"
                         .to_owned(),
                 );
             }
@@ -70,7 +76,7 @@ fn main() -> std::io::Result<()> {
         }
         return Ok(());
     }
-    let mut server = mambo::Server::bind(options.addr.as_str());
+    let mut server = mambo::Server::bind(options.addr.as_str()).reuse_port(options.reuse_port);
     server = match options.thread_per_core {
         Some(true) => server.thread_per_core(),
         Some(false) => server.multi_thread(),

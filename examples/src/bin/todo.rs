@@ -10,8 +10,10 @@
 //!
 //! Flags: `--db PATH` (default `:memory:`, a database that lives as long as
 //! the process), `--addr HOST:PORT` (default `127.0.0.1:3000`), `--port N`,
-//! `--routes`. The log level comes from `RUST_LOG` (default `info`, which
-//! shows the access log; `RUST_LOG=mambo::access=off` hides it).
+//! `--reuse-port` (or `MAMBO_REUSE_PORT=1`: bind with `SO_REUSEPORT` for a
+//! binary swap, see `examples/deploy/`), `--routes`. The log level comes
+//! from `RUST_LOG` (default `info`, which shows the access log;
+//! `RUST_LOG=mambo::access=off` hides it).
 
 use mambo_examples::todo::db::IN_MEMORY;
 use mambo_examples::todo::{Db, TodoApi};
@@ -21,6 +23,7 @@ use tracing_subscriber::EnvFilter;
 struct Options {
     db: String,
     addr: String,
+    reuse_port: bool,
     print_routes: bool,
 }
 
@@ -28,6 +31,7 @@ fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         db: IN_MEMORY.to_owned(),
         addr: "127.0.0.1:3000".to_owned(),
+        reuse_port: std::env::var("MAMBO_REUSE_PORT").is_ok_and(|v| v == "1"),
         print_routes: false,
     };
     let mut args = std::env::args().skip(1);
@@ -37,9 +41,10 @@ fn parse_options() -> Result<Options, String> {
             "--db" => options.db = value()?,
             "--addr" => options.addr = value()?,
             "--port" => options.addr = format!("127.0.0.1:{}", value()?),
+            "--reuse-port" => options.reuse_port = true,
             "--routes" => options.print_routes = true,
             "--help" | "-h" => {
-                return Err("usage: todo [--db PATH | --db :memory:] [--addr HOST:PORT | --port N] [--routes]".to_owned());
+                return Err("usage: todo [--db PATH | --db :memory:] [--addr HOST:PORT | --port N] [--reuse-port] [--routes]".to_owned());
             }
             other => return Err(format!("unknown argument `{other}` (try --help)")),
         }
@@ -67,7 +72,8 @@ async fn main() -> std::io::Result<()> {
         .init();
     let db = Db::open(&options.db)
         .map_err(|err| std::io::Error::other(format!("opening {}: {err}", options.db)))?;
-    let listening = mambo::Server::bind(options.addr.as_str()).listen()?;
+    let listening =
+        mambo::Server::bind(options.addr.as_str()).reuse_port(options.reuse_port).listen()?;
     let storage =
         if options.db == IN_MEMORY { "in memory".to_owned() } else { format!("in {}", options.db) };
     println!("todo listening on http://{} (todos {storage})", listening.local_addr());

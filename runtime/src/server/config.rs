@@ -121,6 +121,7 @@ pub(crate) struct Config {
     pub(crate) shutdown_timeout: Duration,
     pub(crate) retry_after: u32,
     pub(crate) backlog: u32,
+    pub(crate) reuse_port: bool,
     pub(crate) nodelay: bool,
     pub(crate) http2_max_concurrent_streams: u32,
 }
@@ -144,6 +145,7 @@ impl Default for Config {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             retry_after: DEFAULT_RETRY_AFTER,
             backlog: DEFAULT_BACKLOG,
+            reuse_port: false,
             nodelay: true,
             http2_max_concurrent_streams: DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS,
         }

@@ -6,6 +6,10 @@
 //! Elsewhere, and for a listener handed over by the caller, the workers share
 //! one socket (duplicated descriptors); that works everywhere but wakes every
 //! idle worker for each connection.
+//!
+//! With [`Server::reuse_port`](super::Server::reuse_port) even a single
+//! listener is bound with `SO_REUSEPORT`, so that another process can join
+//! the address (a binary swap).
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
@@ -24,15 +28,17 @@ pub(crate) fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
 
 /// Binds `count` listeners to the first address of `addrs` that binds.
 ///
-/// With `count > 1` the sockets share the address through `SO_REUSEPORT` on
-/// Linux. Port 0 is resolved by the first bind, and the others bind to the
-/// port the kernel chose.
+/// With `count > 1` or `reuse_port` the sockets are bound with
+/// `SO_REUSEPORT` on Linux, so they share the address with each other and
+/// with any other socket of the same user that sets it. Port 0 is resolved
+/// by the first bind, and the others bind to the port the kernel chose.
 pub(crate) fn bind(
     addrs: &[SocketAddr],
     count: usize,
     backlog: u32,
+    reuse_port: bool,
 ) -> io::Result<Vec<TcpListener>> {
-    let reuse_port = count > 1 && cfg!(target_os = "linux");
+    let reuse_port = (count > 1 || reuse_port) && cfg!(target_os = "linux");
     let mut last_error = None;
     for &addr in addrs {
         match bind_one(addr, reuse_port, backlog) {
@@ -93,7 +99,7 @@ mod tests {
     #[test]
     fn port_zero_gives_every_worker_the_same_port() {
         let addrs = resolve("127.0.0.1:0").unwrap();
-        let listeners = bind(&addrs, 3, 16).unwrap();
+        let listeners = bind(&addrs, 3, 16, false).unwrap();
         assert_eq!(listeners.len(), 3);
         let first = listeners[0].local_addr().unwrap();
         assert_ne!(first.port(), 0);
@@ -106,7 +112,32 @@ mod tests {
     fn an_address_in_use_is_an_error() {
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = taken.local_addr().unwrap();
-        assert!(bind(&[addr], 1, 16).is_err());
+        assert!(bind(&[addr], 1, 16, false).is_err());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn with_reuse_port_two_groups_share_a_port_and_both_accept() {
+        let first = bind(&resolve("127.0.0.1:0").unwrap(), 1, 64, true).unwrap();
+        let addr = first[0].local_addr().unwrap();
+        let second = bind(&[addr], 1, 64, true).unwrap();
+        // Clients held open so each gets its own source port, which is what
+        // the kernel hashes to pick a listener: 40 make a miss on either side
+        // about a 1 in 10^12 event.
+        let clients: Vec<_> =
+            (0..40).map(|_| std::net::TcpStream::connect(addr).unwrap()).collect();
+        let accepted =
+            |listeners: &[TcpListener]| std::iter::from_fn(|| listeners[0].accept().ok()).count();
+        let (a, b) = (accepted(&first), accepted(&second));
+        assert_eq!(a + b, clients.len());
+        assert!(a > 0 && b > 0, "first accepted {a}, second {b}");
+    }
+
+    #[test]
+    fn without_reuse_port_a_second_single_listener_cannot_join() {
+        let first = bind(&resolve("127.0.0.1:0").unwrap(), 1, 16, false).unwrap();
+        let addr = first[0].local_addr().unwrap();
+        assert!(bind(&[addr], 1, 16, true).is_err());
     }
 
     #[test]

@@ -440,6 +440,59 @@ impl Server {
         self
     }
 
+    /// Whether to bind with `SO_REUSEPORT` (Linux) in every mode, so that
+    /// another process (or another `Server` in this one) can bind the same
+    /// address while this one is still listening. The kernel then spreads
+    /// new connections over all the listeners on the address.
+    ///
+    /// This is what a zero-downtime binary swap needs: the new version binds
+    /// the port the old one still serves, and the old one leaves by a
+    /// graceful shutdown.
+    ///
+    /// 1. Start the new process with `reuse_port(true)` on the same address
+    ///    (the old one must have been started with it too).
+    /// 2. Wait until it answers (a health route, over a fresh connection).
+    /// 3. Send the old process SIGTERM: it stops accepting, finishes the
+    ///    requests in flight and closes its keep-alive connections, whose
+    ///    clients reconnect to the new process.
+    ///
+    /// One race is left to the kernel: connections that sit in the old
+    /// listener's accept queue when it closes are reset, unless
+    /// `net.ipv4.tcp_migrate_req = 1` (Linux 5.14+), which moves them to the
+    /// new listener instead. Set it on hosts where clients open new
+    /// connections all the time (no keep-alive); `cargo xtask restart`
+    /// measures both cases.
+    ///
+    /// Only processes of the same user can share a port this way. In
+    /// [thread-per-core](Server::thread_per_core) mode with more than one
+    /// worker the workers' listeners use `SO_REUSEPORT` anyway. Not used with
+    /// [`from_listener`](Server::from_listener) (the caller binds), and
+    /// ignored on other systems, whose `SO_REUSEPORT` does not balance
+    /// connections the same way.
+    ///
+    /// Default: `false` (a second server on a port in use fails to bind).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # struct App;
+    /// # impl mambo::Router for App {
+    /// #     fn routes(&self) -> &'static [mambo::RouteInfo] { &[] }
+    /// #     fn handle(&self, _: mambo::Request, _: mambo::ConnInfo)
+    /// #         -> impl Future<Output = mambo::Response> + Send + '_ {
+    /// #         async { mambo::IntoResponse::into_response("hi") }
+    /// #     }
+    /// # }
+    /// # async fn run() -> std::io::Result<()> {
+    /// // Both the old and the new binary run this; SIGTERM makes one leave.
+    /// mambo::Server::bind("0.0.0.0:8080").reuse_port(true).serve(App).await
+    /// # }
+    /// ```
+    pub fn reuse_port(mut self, enabled: bool) -> Self {
+        self.config.reuse_port = enabled;
+        self
+    }
+
     /// Whether accepted connections set `TCP_NODELAY` (no Nagle delay on
     /// small responses).
     ///
@@ -543,7 +596,9 @@ impl Server {
             Mode::ThreadPerCore => config.workers,
         };
         let listeners = match bind {
-            Bind::Addrs(addrs) => listener::bind(&addrs?, count, config.backlog)?,
+            Bind::Addrs(addrs) => {
+                listener::bind(&addrs?, count, config.backlog, config.reuse_port)?
+            }
             Bind::Listener(listener) => listener::share(listener, count)?,
         };
         let local_addr = listeners[0].local_addr()?;
