@@ -76,8 +76,15 @@ pub trait Middleware<S>: Send + Sync + 'static {
 
 mod access_log;
 mod cors;
+#[cfg(feature = "rate-limit")]
+mod rate_limit;
 mod request_id;
 
 pub use access_log::{ACCESS_LOG_TARGET, AccessLog};
 pub use cors::{CORS_LOG_TARGET, Cors};
+#[cfg(feature = "rate-limit")]
+pub use rate_limit::{
+    ClientIp, DEFAULT_MAX_KEYS, HeaderKey, KeyExtractor, KeyFn, ProxyHeader, Quota,
+    RATE_LIMIT_LOG_TARGET, RATE_LIMITED_CODE, RateLimit, nonzero,
+};
 pub use request_id::{MAX_INCOMING_LEN, RequestId, RequestIdValue, X_REQUEST_ID};
