@@ -113,9 +113,10 @@ pub const DEFAULT_MAX_KEYS: usize = 100_000;
 /// Each tracked key costs a few dozen bytes (a 64-bit hash and a 64-bit
 /// state, whatever the key). A key whose quota has fully come back is the
 /// same as a new one and is dropped: about once a second, the request that
-/// finds a sweep due walks the table first (O(keys), under a millisecond
-/// for 100 000 keys) and gives memory back after a flood. No background
-/// task runs.
+/// finds a sweep due walks the table first and gives memory back after a
+/// flood. No background task runs. A sweep is O(keys): under a millisecond
+/// for 100 000 keys, tens of milliseconds for a million (the table no
+/// longer fits in the CPU caches), paid by that one request.
 ///
 /// At most [`max_keys`](Self::max_keys) keys are tracked (default
 /// [`DEFAULT_MAX_KEYS`], 100 000, a few MiB). When the table is full, a key
@@ -218,6 +219,10 @@ impl<S: 'static> RateLimit<KeyFn<S>> {
     /// `quota` per key that `key` returns for the request; `None` lets the
     /// request through uncounted.
     ///
+    /// A closure that reads the state needs its argument's type written out
+    /// (`|cx: &RequestContext<'_, AppState>| ..`); a named function, as
+    /// below, has it already.
+    ///
     /// # Examples
     ///
     /// ```
@@ -228,23 +233,36 @@ impl<S: 'static> RateLimit<KeyFn<S>> {
     ///     free_tier: Vec<String>,
     /// }
     ///
+    /// /// Free-tier accounts are limited, each on its own; the others are not.
+    /// fn free_account(cx: &RequestContext<'_, AppState>) -> Option<String> {
+    ///     let account = cx.headers().get("x-account")?.to_str().ok()?;
+    ///     cx.state().free_tier.iter().any(|a| a == account).then(|| account.to_owned())
+    /// }
+    ///
     /// #[route(GET "/search")]
     /// async fn search() -> &'static str { "results" }
     ///
     /// mambo::router! {
     ///     struct Api {
     ///         state: AppState,
-    ///         // Free-tier accounts only, 10 searches a minute each.
     ///         middleware: [
-    ///             RateLimit<KeyFn<AppState>> = RateLimit::per_key(Quota::per_minute(nonzero!(10u32)), |cx| {
-    ///                 let account = cx.headers().get("x-account")?.to_str().ok()?;
-    ///                 cx.state().free_tier.iter().any(|a| a == account).then(|| account.to_owned())
-    ///             }),
+    ///             RateLimit<KeyFn<AppState>> =
+    ///                 RateLimit::per_key(Quota::per_minute(nonzero!(10u32)), free_account),
     ///         ],
     ///         routes: [search],
     ///     }
     /// }
-    /// # let _ = Api::new(AppState { free_tier: vec![] });
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let client = mambo::test::TestClient::new(Api::new(AppState { free_tier: vec!["ann".into()] }));
+    /// for _ in 0..10 {
+    ///     client.get("/search").header("x-account", "ann").send().await;
+    /// }
+    /// let response = client.get("/search").header("x-account", "ann").send().await;
+    /// assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    /// let response = client.get("/search").header("x-account", "bob").send().await;
+    /// assert_eq!(response.status(), StatusCode::OK);
+    /// # });
     /// ```
     pub fn per_key<K, F>(quota: Quota, key: F) -> Self
     where

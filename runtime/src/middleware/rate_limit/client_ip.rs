@@ -56,19 +56,21 @@ const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 /// # Examples
 ///
 /// ```
+/// use std::net::IpAddr;
 /// use mambo::middleware::{ClientIp, ProxyHeader};
 /// use mambo::header::HeaderMap;
 ///
 /// let client_ip = ClientIp::new()
 ///     .trust_forwarded_from(["10.0.0.0/8", "fd00::/8"])
 ///     .proxy_header(ProxyHeader::XForwardedFor);
+/// let ip = |s: &str| s.parse::<IpAddr>().unwrap();
 ///
 /// let mut headers = HeaderMap::new();
 /// headers.insert("x-forwarded-for", "6.6.6.6, 203.0.113.7, 10.0.0.2".parse().unwrap());
-/// // Through two of our proxies, from 203.0.113.7; `6.6.6.6` is what the client wrote.
-/// assert_eq!(client_ip.client_ip("10.0.0.1".parse().unwrap(), &headers), "203.0.113.7".parse::<std::net::IpAddr>().unwrap());
-/// // Straight from a client: its own headers are ignored.
-/// assert_eq!(client_ip.client_ip("198.51.100.9".parse().unwrap(), &headers), "198.51.100.9".parse::<std::net::IpAddr>().unwrap());
+/// // Through two of our proxies from 203.0.113.7; the client wrote `6.6.6.6`.
+/// assert_eq!(client_ip.client_ip(ip("10.0.0.1"), &headers), ip("203.0.113.7"));
+/// // Straight from a client: its own header is ignored.
+/// assert_eq!(client_ip.client_ip(ip("198.51.100.9"), &headers), ip("198.51.100.9"));
 /// ```
 ///
 /// [`ConnInfo::remote_addr`]: crate::ConnInfo::remote_addr

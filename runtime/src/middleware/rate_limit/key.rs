@@ -93,9 +93,12 @@ impl<S> KeyExtractor<S> for HeaderKey {
 /// (`cx.state()`); leave it out for a router without state. Each request
 /// costs one call through a pointer.
 pub struct KeyFn<S = ()> {
-    // Hashes inside the closure, so that `KeyFn` names no key type.
-    key: Box<dyn Fn(&RequestContext<'_, S>) -> Option<u64> + Send + Sync>,
+    key: HashedKeyFn<S>,
 }
+
+/// The user's function with its key hashed inside, so that `KeyFn` names no
+/// key type.
+type HashedKeyFn<S> = Box<dyn Fn(&RequestContext<'_, S>) -> Option<u64> + Send + Sync>;
 
 impl<S> KeyFn<S> {
     pub(super) fn new<K, F>(key: F) -> Self
