@@ -84,8 +84,7 @@ pub fn conn_flood_one_ip(ctx: &Ctx) -> Result<Measured, String> {
     let seen = scene.finish();
     Ok(Measured {
         figure: format!(
-            "{count} connections from 127.0.0.1 opened in {} ({tally}), held {} s; {} (from \
-             127.0.0.2); {}",
+            "{count} connections from 127.0.0.1 opened in {} ({tally}), held {} s; {}; {}",
             stats::secs(opened_in),
             hold.as_secs(),
             seen.normal.describe(),
