@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Flags: `--addr HOST:PORT` (default `127.0.0.1:8080`), `--port N`,
-//! `--mode multi-thread|thread-per-core`, `--workers N`, `--routes`.
+//! `--mode multi-thread|thread-per-core`, `--workers N`, `--routes`. Timeouts
+//! come from `MAMBO_KEEP_ALIVE_SECS`, `MAMBO_HEADER_READ_TIMEOUT_SECS` and
+//! `MAMBO_REQUEST_TIMEOUT_SECS` when set (see `mambo_examples::server_env`).
 
 use mambo_examples::hello::Hello;
 
@@ -70,7 +72,11 @@ fn main() -> std::io::Result<()> {
         }
         return Ok(());
     }
-    let mut server = mambo::Server::bind(options.addr.as_str());
+    let mut server = mambo_examples::server_env::apply(mambo::Server::bind(options.addr.as_str()))
+        .unwrap_or_else(|message| {
+            eprintln!("{message}");
+            std::process::exit(2);
+        });
     server = match options.thread_per_core {
         Some(true) => server.thread_per_core(),
         Some(false) => server.multi_thread(),

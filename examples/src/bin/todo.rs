@@ -11,7 +11,9 @@
 //! Flags: `--db PATH` (default `:memory:`, a database that lives as long as
 //! the process), `--addr HOST:PORT` (default `127.0.0.1:3000`), `--port N`,
 //! `--routes`. The log level comes from `RUST_LOG` (default `info`, which
-//! shows the access log; `RUST_LOG=mambo::access=off` hides it).
+//! shows the access log; `RUST_LOG=mambo::access=off` hides it). Timeouts
+//! come from `MAMBO_KEEP_ALIVE_SECS`, `MAMBO_HEADER_READ_TIMEOUT_SECS` and
+//! `MAMBO_REQUEST_TIMEOUT_SECS` when set (see `mambo_examples::server_env`).
 
 use mambo_examples::todo::db::IN_MEMORY;
 use mambo_examples::todo::{Db, TodoApi};
@@ -67,7 +69,12 @@ async fn main() -> std::io::Result<()> {
         .init();
     let db = Db::open(&options.db)
         .map_err(|err| std::io::Error::other(format!("opening {}: {err}", options.db)))?;
-    let listening = mambo::Server::bind(options.addr.as_str()).listen()?;
+    let server = mambo_examples::server_env::apply(mambo::Server::bind(options.addr.as_str()))
+        .unwrap_or_else(|message| {
+            eprintln!("{message}");
+            std::process::exit(2);
+        });
+    let listening = server.listen()?;
     let storage =
         if options.db == IN_MEMORY { "in memory".to_owned() } else { format!("in {}", options.db) };
     println!("todo listening on http://{} (todos {storage})", listening.local_addr());
