@@ -7,6 +7,7 @@
 //! | `MAMBO_KEEP_ALIVE_SECS` | [`keep_alive_timeout`](mambo::Server::keep_alive_timeout) |
 //! | `MAMBO_HEADER_READ_TIMEOUT_SECS` | [`header_read_timeout`](mambo::Server::header_read_timeout) |
 //! | `MAMBO_REQUEST_TIMEOUT_SECS` | [`request_timeout`](mambo::Server::request_timeout) |
+//! | `MAMBO_BODY_READ_TIMEOUT_SECS` | [`body_read_timeout`](mambo::Server::body_read_timeout) |
 //!
 //! Values are seconds, fractions allowed (`2.5`); an unset variable leaves
 //! the server's default.
@@ -28,6 +29,9 @@ pub fn apply(mut server: mambo::Server) -> Result<mambo::Server, String> {
     }
     if let Some(t) = read("MAMBO_REQUEST_TIMEOUT_SECS")? {
         server = server.request_timeout(t);
+    }
+    if let Some(t) = read("MAMBO_BODY_READ_TIMEOUT_SECS")? {
+        server = server.body_read_timeout(t);
     }
     Ok(server)
 }

@@ -123,11 +123,10 @@ Counts in parentheses are `--quick`'s.
   when they failed and silence at the 2 s timeout.
 - **RSS**: the server's `VmRSS` (`/proc/<pid>/status`) when the attack starts, and how far the
   largest sample (one every 100 ms) rose above it.
-- **Timeouts**: the examples read `MAMBO_KEEP_ALIVE_SECS`, `MAMBO_HEADER_READ_TIMEOUT_SECS` and
-  `MAMBO_REQUEST_TIMEOUT_SECS` (see `examples/src/server_env.rs`); cases that wait for a timeout
-  set it short so that they end within their minute. The server has no body timeout of its own
-  yet: `slow-uploads` sets the handler deadline (`request_timeout`), which is what bounds a body
-  read today, and holds the server to it.
+- **Timeouts**: the examples read `MAMBO_KEEP_ALIVE_SECS`, `MAMBO_HEADER_READ_TIMEOUT_SECS`,
+  `MAMBO_REQUEST_TIMEOUT_SECS` and `MAMBO_BODY_READ_TIMEOUT_SECS` (see
+  `examples/src/server_env.rs`); cases that wait for a timeout set it short so that they end
+  within their minute. Every other limit is the server's default.
 - Attack connections are closed with a reset, so tens of thousands of them leave no sockets in
   `TIME_WAIT` behind.
 ";
@@ -137,10 +136,29 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
-/// Writes `RELIABILITY.md` at the workspace root.
+/// The section `cargo xtask restart` keeps in the same file, between these
+/// markers; rewriting the attack figures keeps it.
+const KEPT_SECTION: (&str, &str) = ("<!-- restart:begin -->", "<!-- restart:end -->");
+
+/// The kept section of `old`, markers included, if it has one.
+fn kept_section(old: &str) -> Option<&str> {
+    let start = old.find(KEPT_SECTION.0)?;
+    let end = old[start..].find(KEPT_SECTION.1)? + start + KEPT_SECTION.1.len();
+    Some(&old[start..end])
+}
+
+/// Writes `RELIABILITY.md` at the workspace root, keeping the restart
+/// section of the file it replaces.
 pub fn write(info: &RunInfo, rows: &[Row<'_>]) -> Result<(), String> {
     let path = util::root().join("RELIABILITY.md");
-    std::fs::write(&path, render(info, rows)).map_err(|e| format!("{}: {e}", path.display()))?;
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut md = render(info, rows);
+    if let Some(kept) = kept_section(&old) {
+        md.push('\n');
+        md.push_str(kept);
+        md.push('\n');
+    }
+    std::fs::write(&path, md).map_err(|e| format!("{}: {e}", path.display()))?;
     eprintln!("wrote {}", path.display());
     Ok(())
 }
@@ -148,6 +166,17 @@ pub fn write(info: &RunInfo, rows: &[Row<'_>]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_restart_section_is_found_with_its_markers() {
+        let old = "# x\n<!-- restart:begin -->\n## Restarts\n<!-- restart:end -->\ntail";
+        assert_eq!(
+            kept_section(old),
+            Some("<!-- restart:begin -->\n## Restarts\n<!-- restart:end -->")
+        );
+        assert_eq!(kept_section("# x"), None);
+        assert_eq!(kept_section("<!-- restart:begin --> unterminated"), None);
+    }
     use crate::attack::case::Ctx;
 
     fn never(_: &Ctx) -> Result<Measured, String> {

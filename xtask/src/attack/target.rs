@@ -81,10 +81,10 @@ impl Setup {
         }
     }
 
-    /// The handler deadline (`request_timeout`), which today also bounds
-    /// the wait for a request body.
-    pub fn request_timeout(secs: u64) -> Setup {
-        Setup { env: vec![("MAMBO_REQUEST_TIMEOUT_SECS", secs.to_string())], nofile: None }
+    /// How long a handler may wait for request body bytes
+    /// (`body_read_timeout`).
+    pub fn body_read_timeout(secs: u64) -> Setup {
+        Setup { env: vec![("MAMBO_BODY_READ_TIMEOUT_SECS", secs.to_string())], nofile: None }
     }
 }
 

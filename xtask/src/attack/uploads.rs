@@ -25,12 +25,10 @@ const ACCEPTED_ENDS: [&str; 4] = ["408", "closed", "reset", "stream reset"];
 pub fn slow_uploads(ctx: &Ctx) -> Result<Measured, String> {
     let h1 = ctx.pick(2_000, 300);
     let (h2_conns, h2_streams) = ctx.pick((40, 200), (5, 50));
-    // The server has no body timeout of its own yet; its handler deadline
-    // (`request_timeout`) is what bounds a body read today.
     let body_timeout = Duration::from_secs(ctx.pick(5, 3));
     let rule = body_timeout + Duration::from_secs(1);
     let watch_for = rule + Duration::from_secs(ctx.pick(5, 2));
-    let mut scene = ctx.start(App::Todo, &Setup::request_timeout(body_timeout.as_secs()))?;
+    let mut scene = ctx.start(App::Todo, &Setup::body_read_timeout(body_timeout.as_secs()))?;
     let addr = scene.addr;
     scene.watch();
     let (h1_ends, h2_ends) = ctx.run(async move {
@@ -44,7 +42,7 @@ pub fn slow_uploads(ctx: &Ctx) -> Result<Measured, String> {
     let (h2_text, h2_ok) = judge(&h2_ends, rule);
     Ok(Measured {
         figure: format!(
-            "request timeout {} s; HTTP/1.1 {h1} stalled: {h1_text}; h2 {h2_conns}×{h2_streams} \
+            "body read timeout {} s; HTTP/1.1 {h1} stalled: {h1_text}; h2 {h2_conns}×{h2_streams} \
              stalled streams: {h2_text}; {}; {}",
             body_timeout.as_secs(),
             seen.normal.describe(),
