@@ -3,4 +3,5 @@
 #![deny(missing_docs)]
 
 pub mod hello;
+pub mod server_env;
 pub mod todo;

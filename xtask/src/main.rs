@@ -2,10 +2,12 @@
 //!
 //! ```text
 //! cargo xtask bench <router|http|pinned|cpu|alloc|conn|compile|all> [--smoke] [--quick] [--mambo-bin PATH]
+//! cargo xtask attack [--quick] [--case NAME] [--list]
 //! cargo xtask expand     # the example routers after macro expansion
 //! cargo xtask routes     # the hello example's ROUTES table
 //! ```
 
+mod attack;
 mod bench;
 mod util;
 
@@ -28,6 +30,12 @@ commands:
       --smoke           router only: verify every router's answers, time nothing (CI-safe)
       --quick           short durations and fewer runs, to check the pipeline end to end
       --mambo-bin PATH  use this Mambo server instead of building `mambo-bench-server`
+  attack [options]          hostile clients against release builds of the hello and todo
+                            examples (127.0.0.1, each case at most 60 s); rewrites RELIABILITY.md
+    options:
+      --quick           small counts, ~10 s a case: checks the harness itself
+      --case NAME       run one case and print its row (RELIABILITY.md is left alone)
+      --list            list the cases
   expand [PACKAGE]          print a crate's library after macro expansion (default mambo-examples:
                             the hello and todo routers; mambo-github-router for the GitHub set)
   routes                    print the hello example's route table
@@ -37,6 +45,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("bench") => bench::Options::parse(&args[1..]).and_then(|opts| bench::run(&opts)),
+        Some("attack") => attack::Options::parse(&args[1..]).and_then(|opts| attack::run(&opts)),
         Some("expand") => util::expand(args.get(1).map(String::as_str)),
         Some("routes") => util::routes(),
         Some("help" | "--help" | "-h") | None => {

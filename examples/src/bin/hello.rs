@@ -8,9 +8,11 @@
 //!
 //! Flags: `--addr HOST:PORT` (default `127.0.0.1:8080`), `--port N`,
 //! `--mode multi-thread|thread-per-core`, `--workers N`, `--reuse-port`,
-//! `--routes`. `MAMBO_REUSE_PORT=1` in the environment does what
-//! `--reuse-port` does: bind with `SO_REUSEPORT`, so that a new process can
-//! take over the port while this one drains (see `examples/deploy/`).
+//! `--routes`. Timeouts come from `MAMBO_KEEP_ALIVE_SECS`,
+//! `MAMBO_HEADER_READ_TIMEOUT_SECS` and `MAMBO_REQUEST_TIMEOUT_SECS` when
+//! set, and `MAMBO_REUSE_PORT=1` does what `--reuse-port` does: bind with
+//! `SO_REUSEPORT`, so that a new process can take over the port while this
+//! one drains (see `mambo_examples::server_env` and `examples/deploy/`).
 
 use mambo_examples::hello::Hello;
 
@@ -28,7 +30,7 @@ fn parse_options() -> Result<Options, String> {
         addr: "127.0.0.1:8080".to_owned(),
         thread_per_core: None,
         workers: None,
-        reuse_port: std::env::var("MAMBO_REUSE_PORT").is_ok_and(|v| v == "1"),
+        reuse_port: false,
         print_routes: false,
     };
     let mut args = std::env::args().skip(1);
@@ -76,7 +78,14 @@ fn main() -> std::io::Result<()> {
         }
         return Ok(());
     }
-    let mut server = mambo::Server::bind(options.addr.as_str()).reuse_port(options.reuse_port);
+    let mut server = mambo_examples::server_env::apply(mambo::Server::bind(options.addr.as_str()))
+        .unwrap_or_else(|message| {
+            eprintln!("{message}");
+            std::process::exit(2);
+        });
+    if options.reuse_port {
+        server = server.reuse_port(true);
+    }
     server = match options.thread_per_core {
         Some(true) => server.thread_per_core(),
         Some(false) => server.multi_thread(),

@@ -10,10 +10,13 @@
 //!
 //! Flags: `--db PATH` (default `:memory:`, a database that lives as long as
 //! the process), `--addr HOST:PORT` (default `127.0.0.1:3000`), `--port N`,
-//! `--reuse-port` (or `MAMBO_REUSE_PORT=1`: bind with `SO_REUSEPORT` for a
-//! binary swap, see `examples/deploy/`), `--routes`. The log level comes
-//! from `RUST_LOG` (default `info`, which shows the access log;
-//! `RUST_LOG=mambo::access=off` hides it).
+//! `--reuse-port`, `--routes`. The log level comes from `RUST_LOG` (default
+//! `info`, which shows the access log; `RUST_LOG=mambo::access=off` hides
+//! it). Timeouts come from `MAMBO_KEEP_ALIVE_SECS`,
+//! `MAMBO_HEADER_READ_TIMEOUT_SECS` and `MAMBO_REQUEST_TIMEOUT_SECS` when
+//! set, and `MAMBO_REUSE_PORT=1` does what `--reuse-port` does: bind with
+//! `SO_REUSEPORT` for a binary swap (see `mambo_examples::server_env` and
+//! `examples/deploy/`).
 
 use mambo_examples::todo::db::IN_MEMORY;
 use mambo_examples::todo::{Db, TodoApi};
@@ -31,7 +34,7 @@ fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         db: IN_MEMORY.to_owned(),
         addr: "127.0.0.1:3000".to_owned(),
-        reuse_port: std::env::var("MAMBO_REUSE_PORT").is_ok_and(|v| v == "1"),
+        reuse_port: false,
         print_routes: false,
     };
     let mut args = std::env::args().skip(1);
@@ -72,8 +75,15 @@ async fn main() -> std::io::Result<()> {
         .init();
     let db = Db::open(&options.db)
         .map_err(|err| std::io::Error::other(format!("opening {}: {err}", options.db)))?;
-    let listening =
-        mambo::Server::bind(options.addr.as_str()).reuse_port(options.reuse_port).listen()?;
+    let mut server = mambo_examples::server_env::apply(mambo::Server::bind(options.addr.as_str()))
+        .unwrap_or_else(|message| {
+            eprintln!("{message}");
+            std::process::exit(2);
+        });
+    if options.reuse_port {
+        server = server.reuse_port(true);
+    }
+    let listening = server.listen()?;
     let storage =
         if options.db == IN_MEMORY { "in memory".to_owned() } else { format!("in {}", options.db) };
     println!("todo listening on http://{} (todos {storage})", listening.local_addr());

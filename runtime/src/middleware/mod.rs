@@ -5,6 +5,38 @@
 //! order (any may answer early), the handler, then the `after` of each
 //! middleware whose `before` let the request through, in reverse order.
 //! Nothing is boxed and nothing is looked up at run time.
+//!
+//! # Rate limiting
+//!
+//! With the `rate-limit` feature, `RateLimit` answers `429 Too Many
+//! Requests` with `Retry-After` once a client has used its quota (governor's
+//! GCRA: a burst, refilled at a steady rate). List it for the whole router or
+//! in a scope; each entry counts on its own:
+//!
+//! ```text
+//! use mambo::middleware::{Quota, RateLimit, nonzero};
+//!
+//! mambo::router! {
+//!     pub struct Api {
+//!         middleware: [
+//!             RateLimit = RateLimit::per_client_ip(Quota::per_second(nonzero!(20u32)))
+//!                 .trust_forwarded_from(["10.0.0.0/8"]),
+//!         ],
+//!         routes: [..],
+//!         scope "/auth" {
+//!             middleware: [RateLimit = RateLimit::per_client_ip(Quota::per_minute(nonzero!(5u32)))],
+//!             routes: [..],
+//!         },
+//!     }
+//! }
+//! ```
+//!
+//! Clients are keyed by IP address (the peer's, or behind proxies you name,
+//! the address they forward: see `ClientIp` before trusting one), by a
+//! header (`RateLimit::per_header`) or by any function of the request and
+//! state (`RateLimit::per_key`). The key table is capped and swept as
+//! requests arrive; `RateLimit`'s docs say what happens past the cap. A
+//! router that does not list it runs none of its code.
 
 use std::future::Future;
 
@@ -76,8 +108,15 @@ pub trait Middleware<S>: Send + Sync + 'static {
 
 mod access_log;
 mod cors;
+#[cfg(feature = "rate-limit")]
+mod rate_limit;
 mod request_id;
 
 pub use access_log::{ACCESS_LOG_TARGET, AccessLog};
 pub use cors::{CORS_LOG_TARGET, Cors};
+#[cfg(feature = "rate-limit")]
+pub use rate_limit::{
+    ClientIp, DEFAULT_MAX_KEYS, HeaderKey, KeyExtractor, KeyFn, ProxyHeader, Quota,
+    RATE_LIMIT_LOG_TARGET, RATE_LIMITED_CODE, RateLimit, nonzero,
+};
 pub use request_id::{MAX_INCOMING_LEN, RequestId, RequestIdValue, X_REQUEST_ID};

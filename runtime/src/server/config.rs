@@ -89,6 +89,12 @@ pub(crate) const DEFAULT_BODY_READ_TIMEOUT: Option<Duration> = Some(Duration::fr
 /// client on the slowest mobile link sends kilobytes per second.
 pub(crate) const DEFAULT_MIN_BODY_RATE: Option<MinRate> = Some(MinRate::bytes_per_second(256));
 
+/// 32 handlers at once per HTTP/2 connection while its client reads (at
+/// 16 KiB each, see `server::budget`), and at most this much held unread
+/// besides their responses: 20 connections that never read stay in the tens
+/// of megabytes instead of gigabytes.
+pub(crate) const DEFAULT_HTTP2_RESPONSE_BUDGET: u64 = 512 * 1024;
+
 /// Kubernetes' default termination grace period.
 pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -118,6 +124,7 @@ pub(crate) struct Config {
     pub(crate) body_read_timeout: Option<Duration>,
     pub(crate) min_body_rate: Option<MinRate>,
     pub(crate) strict_host: bool,
+    pub(crate) http2_response_budget: u64,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) retry_after: u32,
     pub(crate) backlog: u32,
@@ -142,6 +149,7 @@ impl Default for Config {
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             min_body_rate: DEFAULT_MIN_BODY_RATE,
             strict_host: true,
+            http2_response_budget: DEFAULT_HTTP2_RESPONSE_BUDGET,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             retry_after: DEFAULT_RETRY_AFTER,
             backlog: DEFAULT_BACKLOG,

@@ -18,6 +18,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::budget::OutputBudget;
 use super::idle::{Activity, IdleWatch, Verdict};
 use super::per_client::ClientGuard;
 use super::request;
@@ -36,6 +37,8 @@ pub(crate) struct ConnState<R> {
     pub(crate) info: ConnInfo,
     /// Requests started and being answered, and writes, for the idle watch.
     pub(crate) activity: Activity,
+    /// Response bytes not gone out yet, for HTTP/2's output budget.
+    pub(crate) output: OutputBudget,
     /// Counts the connection as open until the last of its requests is
     /// done (an HTTP/2 stream's task may outlive the connection's).
     _open: Option<Slots>,
@@ -72,6 +75,7 @@ impl<R> ConnState<R> {
             shared,
             info,
             activity: Activity::default(),
+            output: OutputBudget::default(),
             _open: open,
             watchers: SideWake::new(),
         })

@@ -69,12 +69,29 @@ const HTTP2: u8 = 2;
 
 impl Activity {
     /// Marks a request as started, and being answered until the guard drops.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn start_request(&self, version: Version) -> CountGuard<'_> {
-        let (active, _) = CountGuard::add(&self.answering);
+        self.started(version);
+        self.answer()
+    }
+
+    /// Marks a request as started: the connection was busy this tick.
+    #[inline]
+    pub(crate) fn started(&self, version: Version) {
         let protocol = if version == Version::HTTP_2 { HTTP2 } else { HTTP1 };
         self.started.store(protocol, Ordering::Relaxed);
-        active
+    }
+
+    /// Counts a handler as running until the guard drops.
+    #[inline]
+    pub(crate) fn answer(&self) -> CountGuard<'_> {
+        CountGuard::add(&self.answering).0
+    }
+
+    /// Handlers running now.
+    #[inline]
+    pub(crate) fn running(&self) -> usize {
+        self.answering.load(Ordering::Relaxed)
     }
 
     /// Records a write that took `written` bytes of the `offered` ones.

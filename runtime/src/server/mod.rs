@@ -66,6 +66,7 @@
 //! clone and a few relaxed atomic operations.
 
 mod accept;
+mod budget;
 mod config;
 mod conn;
 mod count;
@@ -76,6 +77,7 @@ mod listener;
 mod per_client;
 mod request;
 mod run;
+mod served;
 mod shared;
 mod shed;
 mod shutdown;
@@ -83,7 +85,6 @@ mod side_wake;
 #[cfg(feature = "tls")]
 mod tls;
 mod trace;
-mod unfinished;
 
 use std::future::Future;
 use std::io;
@@ -507,6 +508,25 @@ impl Server {
     /// Default: 200.
     pub fn http2_max_concurrent_streams(mut self, max: u32) -> Self {
         self.config.http2_max_concurrent_streams = max;
+        self
+    }
+
+    /// How many response bytes one HTTP/2 connection may hold that its
+    /// client has not read yet, counting each running handler as 16 KiB
+    /// (its response is not known yet). A request that would go over waits,
+    /// without taking an in-flight slot, until the client reads: a client
+    /// that opens many streams and never opens its flow-control window
+    /// cannot make the server buffer without bound (and is closed by the
+    /// [keep-alive timeout](Server::keep_alive_timeout)). The first handler
+    /// of a connection always runs.
+    ///
+    /// With the default, 32 handlers run at once on one connection whose
+    /// client keeps up; raise it for clients that run many slow requests
+    /// side by side on one connection.
+    ///
+    /// Default: 512 KiB.
+    pub fn http2_response_budget(mut self, bytes: u64) -> Self {
+        self.config.http2_response_budget = bytes;
         self
     }
 

@@ -20,11 +20,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
+use http::Version;
 use hyper::body::Incoming;
 
 use super::conn::ConnState;
+use super::served::{self, ServedBody};
 use super::trace::{RequestTrace, TARGET};
-use super::{host, shed, unfinished};
+use super::{host, shed};
 use crate::__private::{CatchUnwind, panic_message};
 use crate::body::{Body, IncomingBody, ReadGate};
 #[cfg(test)]
@@ -35,28 +37,40 @@ use crate::service::Router;
 
 /// Answers one request on the connection `conn`.
 ///
-/// Past the in-flight limit the answer is a 503 without calling the router.
+/// On HTTP/2 it first waits for room in the connection's output budget
+/// (see `budget`). Past the in-flight limit the answer is a 503 without
+/// calling the router.
 /// A panic anywhere in the router's future (middleware included; handlers'
 /// own panics are already caught by the generated dispatch) becomes a 500,
 /// and the connection carries on.
 pub(crate) fn handle<R: Router>(
     conn: &Arc<ConnState<R>>,
     request: http::Request<Incoming>,
-) -> impl Future<Output = Result<Response, Infallible>> + Send + use<R> {
+) -> impl Future<Output = Result<http::Response<ServedBody<R>>, Infallible>> + Send + use<R> {
     let conn = conn.clone();
     async move {
         let version = request.version();
-        let _active = conn.activity.start_request(version);
+        conn.activity.started(version);
         let shared = &*conn.shared;
-        if shared.config.strict_host && !host::is_valid(&request) {
-            return Ok(host::rejection());
+        let http2 = version == Version::HTTP_2;
+        if http2 {
+            let budget = shared.config.http2_response_budget;
+            if let Some(wait) = conn.output.admit(budget, || conn.activity.running()) {
+                wait.await;
+            }
         }
-        let Some(_slot) = shared.in_flight.try_acquire(shared.config.max_in_flight) else {
-            return Ok(shed::overloaded(shared.config.retry_after));
+        let response = 'answer: {
+            let _running = conn.activity.answer();
+            if shared.config.strict_host && !host::is_valid(&request) {
+                break 'answer host::rejection();
+            }
+            let Some(_slot) = shared.in_flight.try_acquire(shared.config.max_in_flight) else {
+                break 'answer shed::overloaded(shared.config.retry_after);
+            };
+            let Ok(response) = start(&conn, request).await;
+            response
         };
-        let Ok(mut response) = start(&conn, request).await;
-        unfinished::track(&mut response, &conn, version);
-        Ok(response)
+        Ok(served::serve(response, conn, version))
     }
 }
 

@@ -266,10 +266,11 @@ async fn an_http2_client_that_never_reads_is_dropped_after_the_keep_alive_timeou
         b.initial_stream_window_size(0).initial_connection_window_size(0)
     })
     .await;
+    // Their responses stay unsent; most never start (the output budget).
     let mut responses = Vec::new();
     for _ in 0..20 {
         bounded(client.ready()).await.unwrap();
-        responses.push(bounded(client.send_request(get("/big?kb=200"))).await.unwrap());
+        responses.push(tokio::spawn(client.send_request(get("/big?kb=200"))));
     }
     let started = Instant::now();
     let deadline = 2 * keep_alive + Duration::from_millis(250);
@@ -347,4 +348,48 @@ where
 
 fn get(path: &str) -> http::Request<Empty<Bytes>> {
     http::Request::get(format!("http://x{path}")).body(Empty::new()).unwrap()
+}
+
+#[tokio::test]
+async fn an_http2_client_that_never_reads_gets_few_handlers_run() {
+    let app = App::default();
+    let served = app.big_served.clone();
+    let server = TestServer::start(|s| s, app);
+    let (mut client, _) = h2_client(server.addr, |b| {
+        b.initial_stream_window_size(0).initial_connection_window_size(0)
+    })
+    .await;
+    let mut responses = Vec::new();
+    for _ in 0..200 {
+        bounded(client.ready()).await.unwrap();
+        responses.push(tokio::spawn(client.send_request(get("/big?kb=86"))));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // 512 KiB of budget at 16 KiB per running handler: 32 at once, and no
+    // more once their 86 KiB responses sit unread.
+    let ran = served.load(std::sync::atomic::Ordering::Relaxed);
+    assert!((1..=33).contains(&ran), "{ran} of 200 handlers ran for a client that reads nothing");
+    for response in &responses {
+        response.abort();
+    }
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_http2_client_that_reads_gets_all_its_responses() {
+    let server = TestServer::start(|s| s, App::default());
+    let (mut client, _) = h2_client(server.addr, |b| b).await;
+    let mut responses = Vec::new();
+    for _ in 0..100 {
+        bounded(client.ready()).await.unwrap();
+        let response = client.send_request(get("/big?kb=100"));
+        responses.push(tokio::spawn(async move {
+            let body = response.await.unwrap().into_body().collect().await.unwrap();
+            body.to_bytes().len()
+        }));
+    }
+    for response in responses {
+        assert_eq!(bounded(response).await.unwrap(), 100 * 1024);
+    }
+    server.stop().await.unwrap();
 }

@@ -47,6 +47,8 @@ pub struct App {
     pub entered: Arc<Notify>,
     /// Lets `/wait` answer.
     pub release: Arc<Notify>,
+    /// How many `/big` handlers ran.
+    pub big_served: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Router for App {
@@ -105,6 +107,7 @@ impl Router for App {
                     }
                 }
                 "/big" => {
+                    self.big_served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let kb = request
                         .uri()
                         .query()

@@ -16,10 +16,10 @@ mod http;
 mod pinned;
 mod probe;
 mod proc_time;
-mod report;
+pub(crate) mod report;
 mod router;
-mod rss;
-mod server;
+pub(crate) mod rss;
+pub(crate) mod server;
 mod wrk;
 
 use std::path::PathBuf;

@@ -8,12 +8,24 @@ use crate::util;
 pub struct Table {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
+    /// The first right-aligned (numeric) column.
+    numeric_from: usize,
 }
 
 impl Table {
     /// A table with these column titles.
     pub fn new(header: &[&str]) -> Table {
-        Table { header: header.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
+        Table {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+            numeric_from: 2,
+        }
+    }
+
+    /// Every column left-aligned (a table of text, not numbers).
+    pub fn left_aligned(mut self) -> Table {
+        self.numeric_from = usize::MAX;
+        self
     }
 
     /// Appends a row (as many cells as columns).
@@ -21,12 +33,13 @@ impl Table {
         self.rows.push(cells);
     }
 
-    /// GitHub-flavoured markdown, numbers right-aligned (every column but the first two).
+    /// GitHub-flavoured markdown, numbers right-aligned (every column but the
+    /// first two, unless [`left_aligned`](Table::left_aligned)).
     pub fn render(&self) -> String {
         let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
         let mut out = line(&self.header);
         let align: Vec<String> = (0..self.header.len())
-            .map(|i| if i < 2 { "---".into() } else { "---:".into() })
+            .map(|i| if i < self.numeric_from { "---".into() } else { "---:".into() })
             .collect();
         out.push_str(&line(&align));
         for row in &self.rows {
@@ -54,7 +67,8 @@ pub fn ratio(a: f64, b: f64) -> String {
     if b == 0.0 { "—".into() } else { format!("{:.2}×", a / b) }
 }
 
-fn machine() -> Vec<(String, String)> {
+/// The machine: date, cores, CPU, memory, kernel, rustc.
+pub fn machine() -> Vec<(String, String)> {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu = cpuinfo
         .lines()
@@ -75,10 +89,18 @@ fn machine() -> Vec<(String, String)> {
         ("memory".into(), mem),
         ("kernel".into(), util::version_of("uname", &["-sr"])),
         ("rustc".into(), util::version_of("rustc", &["--version"])),
+    ]
+}
+
+/// [`machine`] and the load tools' versions.
+fn machine_and_tools() -> Vec<(String, String)> {
+    let mut rows = machine();
+    rows.extend([
         ("wrk".into(), util::version_of("wrk", &["-v"])),
         ("h2load".into(), util::version_of("h2load", &["--version"])),
         ("hyperfine".into(), util::version_of("hyperfine", &["--version"])),
-    ]
+    ]);
+    rows
 }
 
 /// `name version` of the crates that matter, from the peers' `Cargo.lock`.
@@ -127,7 +149,7 @@ pub fn write_benchmarks_md(opts: &Options) -> Result<(), String> {
     }
     md.push_str("## Machine and versions\n\n");
     let mut t = Table::new(&["what", "value"]);
-    for (k, v) in machine() {
+    for (k, v) in machine_and_tools() {
         t.row(vec![k, v]);
     }
     for (k, v) in crate_versions() {
@@ -166,6 +188,8 @@ mod tests {
         let mut t = Table::new(&["a", "b", "n"]);
         t.row(vec!["x".into(), "y".into(), "1".into()]);
         assert_eq!(t.render(), "| a | b | n |\n| --- | --- | ---: |\n| x | y | 1 |\n");
+        let t = Table::new(&["a", "b", "c"]).left_aligned();
+        assert_eq!(t.render(), "| a | b | c |\n| --- | --- | --- |\n");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! guard that kills each one when it goes out of scope.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{Options, probe};
@@ -46,16 +46,29 @@ impl Running {
     /// Starts `spec` on `port` with `ulimit -n` raised to the hard limit, and
     /// waits until `GET /ping` answers (10 s at most).
     pub fn start(spec: &Spec, port: u16) -> Result<Running, String> {
+        Running::start_with(spec, port, "/ping", &[])
+    }
+
+    /// [`start`](Running::start) with `env` added to the server's
+    /// environment, waiting until `GET ready` answers 200 instead.
+    pub fn start_with(
+        spec: &Spec,
+        port: u16,
+        ready: &str,
+        env: &[(&str, String)],
+    ) -> Result<Running, String> {
         let mut cmd = Command::new("bash");
         cmd.arg("-c")
             .arg(r#"ulimit -n "$(ulimit -Hn)" && exec "$0" "$@""#)
             .arg(&spec.program)
             .args(&spec.args)
             .args(["--port", &port.to_string()])
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null());
+        let env_shown: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
         eprintln!(
-            "starting {}: {} {} --port {port}",
+            "starting {}: {env_shown}{} {} --port {port}",
             spec.name,
             spec.program.display(),
             spec.args.join(" ")
@@ -67,12 +80,12 @@ impl Running {
             if let Ok(Some(status)) = running.child.try_wait() {
                 return Err(format!("{} exited before serving ({status})", spec.name));
             }
-            if probe::request(port, "GET", "/ping").is_ok_and(|r| r.status == 200) {
+            if probe::request(port, "GET", ready).is_ok_and(|r| r.status == 200) {
                 return Ok(running);
             }
             if Instant::now() > deadline {
                 return Err(format!(
-                    "{} did not answer GET /ping on port {port} within 10 s",
+                    "{} did not answer GET {ready} on port {port} within 10 s",
                     spec.name
                 ));
             }
@@ -83,6 +96,32 @@ impl Running {
     /// Process id (the server itself: the shell `exec`s it).
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends SIGTERM (a graceful shutdown, for servers that handle it).
+    pub fn signal_term(&mut self) -> Result<(), String> {
+        let pid = libc::pid_t::try_from(self.pid()).map_err(|e| e.to_string())?;
+        // SAFETY: kill(2) on the pid of our own child, not reaped yet (the
+        // `Child` is still ours), so it cannot name another process.
+        if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
+            return Err(format!("kill -TERM {pid}: {}", std::io::Error::last_os_error()));
+        }
+        Ok(())
+    }
+
+    /// Waits up to `within` for the server to exit; its exit status, or
+    /// `None` if it is still running (it is killed on drop).
+    pub fn wait_exit(&mut self, within: Duration) -> Result<Option<ExitStatus>, String> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
+                return Ok(Some(status));
+            }
+            if Instant::now() > deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 

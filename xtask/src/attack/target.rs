@@ -1,0 +1,128 @@
+//! The servers under attack: release builds of the `hello` and `todo`
+//! examples, started through `bench`'s [`Running`] with the settings a case
+//! asks for.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+
+use super::wire::{self, Answer};
+use crate::bench::server::{Running, Spec};
+use crate::util;
+
+/// An example service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum App {
+    /// `hello`: plaintext, JSON, `/ping`.
+    Hello,
+    /// `todo`: a REST API over in-memory SQLite.
+    Todo,
+}
+
+impl App {
+    /// The binary's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            App::Hello => "hello",
+            App::Todo => "todo",
+        }
+    }
+
+    /// A cheap route answering 200: what the normal client asks for, and
+    /// the readiness check.
+    pub fn cheap_path(self) -> &'static str {
+        match self {
+            App::Hello => "/plaintext",
+            App::Todo => "/health",
+        }
+    }
+}
+
+/// Builds both examples (release profile: what users deploy) and returns
+/// their paths, hello first.
+pub fn build() -> Result<(PathBuf, PathBuf), String> {
+    util::run(util::main_cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "mambo-examples",
+        "--bin",
+        "hello",
+        "--bin",
+        "todo",
+    ]))?;
+    let dir = util::main_target_dir().join("release");
+    Ok((dir.join("hello"), dir.join("todo")))
+}
+
+/// How a case wants its server started.
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    /// Environment variables (the examples read their timeouts from
+    /// `MAMBO_*_SECS`, see `mambo_examples::server_env`).
+    pub env: Vec<(&'static str, String)>,
+    /// An open-file limit for the server instead of the hard limit.
+    pub nofile: Option<u64>,
+}
+
+impl Setup {
+    /// Keep-alive and header read timeouts both `secs`: on a connection
+    /// that never sends a request the shorter one applies, so setting both
+    /// makes the expected close time unambiguous.
+    pub fn idle_timeout(secs: u64) -> Setup {
+        Setup {
+            env: vec![
+                ("MAMBO_KEEP_ALIVE_SECS", secs.to_string()),
+                ("MAMBO_HEADER_READ_TIMEOUT_SECS", secs.to_string()),
+            ],
+            nofile: None,
+        }
+    }
+
+    /// How long a handler may wait for request body bytes
+    /// (`body_read_timeout`).
+    pub fn body_read_timeout(secs: u64) -> Setup {
+        Setup { env: vec![("MAMBO_BODY_READ_TIMEOUT_SECS", secs.to_string())], nofile: None }
+    }
+}
+
+/// Starts `program` (the `app` binary) on `port` with `setup`.
+pub fn start(program: PathBuf, app: App, port: u16, setup: &Setup) -> Result<Running, String> {
+    let mut spec = Spec { name: app.name().into(), program, args: Vec::new() };
+    if let Some(n) = setup.nofile {
+        // `bash` raises the limit to the hard one first; this lowers it
+        // again right before the server starts, and `exec` keeps the pid.
+        spec = spec.run_under("sh", &["-c".into(), format!(r#"ulimit -n {n} && exec "$0" "$@""#)]);
+    }
+    let mut env = setup.env.clone();
+    if app == App::Todo {
+        // The access log would cost the server a formatted line per request.
+        env.push(("RUST_LOG", "warn".into()));
+    }
+    Running::start_with(&spec, port, app.cheap_path(), &env)
+}
+
+/// Stores `count` todos with titles of `title_len` characters in the todo
+/// service at `addr`, so that `GET /todos?limit=500` has a large answer.
+pub async fn seed_todos(addr: SocketAddr, count: usize, title_len: usize) -> Result<(), String> {
+    for i in 0..count {
+        let title = format!("{i:05} {}", "x".repeat(title_len.saturating_sub(6)));
+        let body = format!(r#"{{"title":"{title}"}}"#);
+        let request = format!(
+            "POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = wire::connect_from(wire::ATTACKER, addr)
+            .await
+            .map_err(|e| format!("seeding todos: {e}"))?;
+        stream.write_all(request.as_bytes()).await.map_err(|e| format!("seeding todos: {e}"))?;
+        match wire::read_answer(&mut stream, Duration::from_secs(5)).await {
+            Answer::Status(201) => {}
+            other => return Err(format!("seeding todo {i}: got {}", other.label())),
+        }
+    }
+    Ok(())
+}
