@@ -3,12 +3,14 @@
 //! ```text
 //! cargo xtask bench <router|http|pinned|cpu|alloc|conn|compile|all> [--smoke] [--quick] [--mambo-bin PATH]
 //! cargo xtask attack [--quick] [--case NAME] [--list]
+//! cargo xtask restart [--quick] [--app hello|todo] [--only rolling|swap]
 //! cargo xtask expand     # the example routers after macro expansion
 //! cargo xtask routes     # the hello example's ROUTES table
 //! ```
 
 mod attack;
 mod bench;
+mod restart;
 mod util;
 
 use std::process::ExitCode;
@@ -36,6 +38,15 @@ commands:
       --quick           small counts, ~10 s a case: checks the harness itself
       --case NAME       run one case and print its row (RELIABILITY.md is left alone)
       --list            list the cases
+  restart [options]         zero-downtime restarts of a release example under wrk, on 127.0.0.1:
+                            (a) rolling restart of three instances behind nginx, (b) binary swap
+                            on one port with SO_REUSEPORT; installs nginx and wrk with apt-get if
+                            missing; rewrites the restart section of RELIABILITY.md
+    options:
+      --quick           15 s of load per check instead of 60 s
+      --app NAME        hello (default) or todo
+      --only CHECK      rolling or swap: run one check, print its figures, leave RELIABILITY.md
+      --write-nginx-conf  regenerate examples/deploy/nginx.conf from the configuration the check runs
   expand [PACKAGE]          print a crate's library after macro expansion (default mambo-examples:
                             the hello and todo routers; mambo-github-router for the GitHub set)
   routes                    print the hello example's route table
@@ -46,6 +57,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("bench") => bench::Options::parse(&args[1..]).and_then(|opts| bench::run(&opts)),
         Some("attack") => attack::Options::parse(&args[1..]).and_then(|opts| attack::run(&opts)),
+        Some("restart") => restart::Options::parse(&args[1..]).and_then(|opts| restart::run(&opts)),
         Some("expand") => util::expand(args.get(1).map(String::as_str)),
         Some("routes") => util::routes(),
         Some("help" | "--help" | "-h") | None => {

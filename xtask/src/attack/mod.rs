@@ -21,7 +21,7 @@ mod normal;
 mod report;
 mod scene;
 mod stats;
-mod target;
+pub(crate) mod target;
 mod uploads;
 mod watch;
 mod wire;

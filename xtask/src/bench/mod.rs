@@ -14,13 +14,13 @@ mod cpu;
 mod h2load;
 mod http;
 mod pinned;
-mod probe;
+pub(crate) mod probe;
 mod proc_time;
 pub(crate) mod report;
 mod router;
 pub(crate) mod rss;
 pub(crate) mod server;
-mod wrk;
+pub(crate) mod wrk;
 
 use std::path::PathBuf;
 

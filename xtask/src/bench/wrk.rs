@@ -46,7 +46,7 @@ pub fn run(
 }
 
 /// A wrk duration (`912.00us`, `1.20ms`, `2.01s`, `1.00m`) in milliseconds.
-fn duration_ms(s: &str) -> Option<f64> {
+pub fn duration_ms(s: &str) -> Option<f64> {
     let split = s.find(|c: char| c.is_ascii_alphabetic())?;
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().ok()?;
