@@ -22,6 +22,14 @@
 //! the keep-alive timeout closes the connection. HTTP/1.1 needs none of
 //! this: it answers one request at a time and hyper stops reading while a
 //! response is unwritten.
+//!
+//! A handler waiting for its request body does not count as running (as it
+//! does not count against the in-flight limit): stalled uploads are bounded
+//! by the body read timeout, and must not keep the other streams of their
+//! connection from starting. The price: a client that sends many request
+//! bodies slowly, then all at once, gets that many handlers running at once
+//! (at most `http2_max_concurrent_streams`); the budget holds again for the
+//! requests after them.
 
 use std::future::Future;
 use std::pin::{Pin, pin};
