@@ -17,6 +17,12 @@
 //!   A read-heavy service on a file would add a few read-only connections in
 //!   WAL mode (already turned on here for files); this example does not need
 //!   them.
+//! - **Queries queue as tasks, not as threads.** Only one query can hold
+//!   the connection, so the others wait on a one-permit semaphore *before*
+//!   they go to the blocking pool: a burst of thousands of requests parks
+//!   small futures, not up to 512 blocking threads each parked on the
+//!   `Mutex` with its stack and malloc arena (tens of megabytes, seen by
+//!   `cargo xtask attack --case h2-zero-window`).
 //! - **Each operation is one statement** (`INSERT … RETURNING`,
 //!   `UPDATE … SET col = coalesce(?, col) … RETURNING`), so it is atomic
 //!   without an explicit transaction, and the lock is held for one round
@@ -26,6 +32,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use tokio::sync::Semaphore;
 
 use super::error::TodoError;
 use super::model::{ListFilter, Todo};
@@ -61,6 +68,8 @@ macro_rules! columns {
 #[derive(Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
+    /// One permit: the right to take a blocking thread to the connection.
+    turn: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Db {
@@ -96,7 +105,7 @@ impl Db {
         // instead of failing at once with SQLITE_BUSY.
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Db { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Db { conn: Arc::new(Mutex::new(conn)), turn: Arc::new(Semaphore::new(1)) })
     }
 
     /// A fresh in-memory database.
@@ -124,7 +133,12 @@ impl Db {
         F: FnOnce(&Connection) -> Result<T, TodoError> + Send + 'static,
     {
         let conn = Arc::clone(&self.conn);
+        // Moved into the blocking closure: the next query waits for this
+        // one to finish even if its caller is cancelled meanwhile.
+        let turn =
+            Arc::clone(&self.turn).acquire_owned().await.expect("the semaphore is never closed");
         let result = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             // A panic while the lock was held leaves the connection usable
             // (SQLite rolls back what was not committed), so go on.
             let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);

@@ -16,12 +16,20 @@
 //! or nothing is unsent or running. A running handler counts as
 //! [`RUNNING_HANDLER_ESTIMATE`] because its response is not known until it
 //! returns: without that, a burst of requests would all start before the
-//! first response is counted. With the default budget, 32 handlers run at
+//! first response is counted. With the default budget, 16 handlers run at
 //! once on one connection while its client keeps up; a client that reads
-//! nothing holds at most the budget plus the responses of 32 handlers until
+//! nothing holds at most the budget plus the responses of 16 handlers until
 //! the keep-alive timeout closes the connection. HTTP/1.1 needs none of
 //! this: it answers one request at a time and hyper stops reading while a
 //! response is unwritten.
+//!
+//! A handler waiting for its request body does not count as running (as it
+//! does not count against the in-flight limit): stalled uploads are bounded
+//! by the body read timeout, and must not keep the other streams of their
+//! connection from starting. The price: a client that sends many request
+//! bodies slowly, then all at once, gets that many handlers running at once
+//! (at most `http2_max_concurrent_streams`); the budget holds again for the
+//! requests after them.
 
 use std::future::Future;
 use std::pin::{Pin, pin};

@@ -89,11 +89,11 @@ pub(crate) const DEFAULT_BODY_READ_TIMEOUT: Option<Duration> = Some(Duration::fr
 /// client on the slowest mobile link sends kilobytes per second.
 pub(crate) const DEFAULT_MIN_BODY_RATE: Option<MinRate> = Some(MinRate::bytes_per_second(256));
 
-/// 32 handlers at once per HTTP/2 connection while its client reads (at
+/// 16 handlers at once per HTTP/2 connection while its client reads (at
 /// 16 KiB each, see `server::budget`), and at most this much held unread
 /// besides their responses: 20 connections that never read stay in the tens
 /// of megabytes instead of gigabytes.
-pub(crate) const DEFAULT_HTTP2_RESPONSE_BUDGET: u64 = 512 * 1024;
+pub(crate) const DEFAULT_HTTP2_RESPONSE_BUDGET: u64 = 256 * 1024;
 
 /// Kubernetes' default termination grace period.
 pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);

@@ -64,6 +64,11 @@ impl<R: Send + Sync + 'static> ReadGate for ConnState<R> {
 
     fn waiting_for_body(&self, waiting: bool) {
         self.shared.in_flight.waiting_for_body(waiting);
+        self.activity.waiting_for_body(waiting);
+        if waiting {
+            // It stopped working: room in HTTP/2's output budget.
+            self.output.wake_waiting();
+        }
     }
 }
 

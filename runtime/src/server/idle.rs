@@ -51,6 +51,8 @@ pub(crate) const MAX_TICK: Duration = Duration::from_secs(1);
 pub(crate) struct Activity {
     /// Requests whose handler is running.
     answering: AtomicUsize,
+    /// Of those, the ones waiting for request body bytes.
+    waiting_for_body: AtomicUsize,
     /// Responses whose body hyper is still sending (streams, and large
     /// HTTP/2 bodies; see `server::unfinished`).
     open_responses: AtomicUsize,
@@ -88,10 +90,20 @@ impl Activity {
         CountGuard::add(&self.answering).0
     }
 
-    /// Handlers running now.
+    /// Handlers running now and not waiting for their request body.
     #[inline]
-    pub(crate) fn running(&self) -> usize {
-        self.answering.load(Ordering::Relaxed)
+    pub(crate) fn working(&self) -> usize {
+        let waiting = self.waiting_for_body.load(Ordering::Relaxed);
+        self.answering.load(Ordering::Relaxed).saturating_sub(waiting)
+    }
+
+    /// A handler started (`true`) or stopped waiting for request body bytes.
+    pub(crate) fn waiting_for_body(&self, waiting: bool) {
+        if waiting {
+            self.waiting_for_body.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.waiting_for_body.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     /// Records a write that took `written` bytes of the `offered` ones.

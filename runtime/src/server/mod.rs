@@ -520,11 +520,11 @@ impl Server {
     /// [keep-alive timeout](Server::keep_alive_timeout)). The first handler
     /// of a connection always runs.
     ///
-    /// With the default, 32 handlers run at once on one connection whose
+    /// With the default, 16 handlers run at once on one connection whose
     /// client keeps up; raise it for clients that run many slow requests
     /// side by side on one connection.
     ///
-    /// Default: 512 KiB.
+    /// Default: 256 KiB.
     pub fn http2_response_budget(mut self, bytes: u64) -> Self {
         self.config.http2_response_budget = bytes;
         self

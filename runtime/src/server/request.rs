@@ -55,7 +55,7 @@ pub(crate) fn handle<R: Router>(
         let http2 = version == Version::HTTP_2;
         if http2 {
             let budget = shared.config.http2_response_budget;
-            if let Some(wait) = conn.output.admit(budget, || conn.activity.running()) {
+            if let Some(wait) = conn.output.admit(budget, || conn.activity.working()) {
                 wait.await;
             }
         }

@@ -213,13 +213,14 @@ pub async fn stalled_posts(
     watch_for: Duration,
 ) -> Vec<(String, Duration)> {
     let mut set = JoinSet::new();
-    for _ in 0..conns {
-        set.spawn(stalled_conn(addr, streams, path, length, watch_for));
+    for i in 0..conns {
+        set.spawn(stalled_conn(super::wire::crowd(i), addr, streams, path, length, watch_for));
     }
     set.join_all().await.into_iter().flatten().collect()
 }
 
 async fn stalled_conn(
+    from: std::net::Ipv4Addr,
     addr: SocketAddr,
     streams: usize,
     path: &'static str,
@@ -227,7 +228,9 @@ async fn stalled_conn(
     watch_for: Duration,
 ) -> Vec<(String, Duration)> {
     let failed = |why: &str| vec![(why.to_owned(), Duration::ZERO); streams];
-    let Ok(tcp) = TcpStream::connect(addr).await else { return failed("connect failed") };
+    let Ok(tcp) = super::wire::connect_from(from, addr).await else {
+        return failed("connect failed");
+    };
     let Ok((mut client, conn)) = h2::client::handshake(tcp).await else {
         return failed("handshake failed");
     };

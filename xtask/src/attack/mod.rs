@@ -77,7 +77,7 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "slow-uploads",
-        sends: "to todo `POST /todos`: 2 000 (300) HTTP/1.1 requests with `Content-Length: 16000` that send 10 bytes and stall; 40 × 200 (5 × 50) h2 streams of HEADERS and no DATA",
+        sends: "to todo `POST /todos`, from 250 loopback addresses (each under the per-client connection limit): 2 000 (300) HTTP/1.1 requests with `Content-Length: 16000` that send 10 bytes and stall; 40 × 200 (5 × 50) h2 streams of HEADERS and no DATA",
         holds: "every stalled request answered 408 or closed within the body timeout + 1 s (5 s, quick 3 s); normal client ≥ 99 % 200",
         run: uploads::slow_uploads,
     },

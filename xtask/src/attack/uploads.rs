@@ -75,10 +75,10 @@ async fn stalled_h1(
          Content-Length: {ANNOUNCED}\r\n\r\n{{\"title\":"
     );
     let mut set = JoinSet::new();
-    for _ in 0..count {
+    for i in 0..count {
         let head = head.clone();
         set.spawn(async move {
-            let Ok(mut stream) = wire::connect_from(wire::ATTACKER, addr).await else {
+            let Ok(mut stream) = wire::connect_from(wire::crowd(i), addr).await else {
                 return ("connect failed".to_owned(), Duration::ZERO);
             };
             if stream.write_all(head.as_bytes()).await.is_err() {

@@ -12,6 +12,13 @@ use tokio::net::{TcpSocket, TcpStream};
 /// Where attacks come from.
 pub const ATTACKER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 1);
 
+/// Attacker number `i` of a crowd spread over 250 loopback addresses
+/// (127.0.1.1 to 127.0.1.250): many clients, each under the server's
+/// per-client connection limit, as a botnet would be.
+pub fn crowd(i: usize) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 1, (i % 250) as u8 + 1)
+}
+
 /// Where the normal client comes from: another address, so that a server
 /// limiting connections per client address can tell the two apart.
 pub const NORMAL: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
