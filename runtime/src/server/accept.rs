@@ -33,12 +33,12 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 const STARVED_WARNING_EVERY: Duration = Duration::from_secs(10);
 
 /// Accepts connections on `listeners` until the server leaves
-/// [`Phase::Running`], then drops them. Connections already accepted keep
-/// their tasks.
+/// [`Phase::Running`]; the caller then [sweeps](sweep) and drops them.
+/// Connections already accepted keep their tasks.
 ///
 /// All listeners are polled by this one future, taking turns so that a busy
 /// one cannot starve the others.
-pub(crate) async fn run<R: Router>(shared: Arc<Shared<R>>, listeners: Vec<TcpListener>) {
+pub(crate) async fn run<R: Router>(shared: Arc<Shared<R>>, listeners: &[TcpListener]) {
     let mut phase = shared.shutdown.subscribe();
     let mut reserve = Reserve::new();
     let mut starved_warning: Option<Instant> = None;
@@ -83,6 +83,42 @@ pub(crate) async fn run<R: Router>(shared: Arc<Shared<R>>, listeners: Vec<TcpLis
                     pause(&mut phase).await;
                 }
             },
+        }
+    }
+}
+
+/// Takes the connections waiting in `listeners`' accept queues, without
+/// waiting for more: the last step before the listeners are dropped.
+///
+/// A connection still queued when its listener closes is reset. With
+/// `SO_REUSEPORT` ([`Server::reuse_port`](super::Server::reuse_port)) the
+/// kernel keeps queueing new connections on the old process's listener
+/// until that very moment, so this leaves the reset only to those that
+/// arrive between the sweep and the close, a few microseconds (Linux's
+/// `net.ipv4.tcp_migrate_req` moves even those to another listener).
+///
+/// It asks the sockets directly: tokio's readiness may not know yet of a
+/// connection that came in after the runtime last polled for events.
+pub(crate) fn sweep<R: Router>(shared: &Arc<Shared<R>>, listeners: &[TcpListener]) {
+    for listener in listeners {
+        let socket = socket2::SockRef::from(listener);
+        loop {
+            let (stream, remote) = match socket.accept() {
+                Ok(accepted) => accepted,
+                Err(err) if is_per_connection(&err) => continue,
+                Err(_) => break,
+            };
+            let Some(remote) = remote.as_socket() else { continue };
+            let stream = std::net::TcpStream::from(stream);
+            if stream.set_nonblocking(true).is_err() {
+                continue;
+            }
+            match TcpStream::from_std(stream) {
+                Ok(stream) => accept(shared, stream, remote),
+                Err(err) => {
+                    tracing::debug!(target: TARGET, %err, "a swept connection could not join the runtime")
+                }
+            }
         }
     }
 }

@@ -16,10 +16,10 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 use super::budget::OutputBudget;
-use super::idle::{Activity, IdleWatch, Verdict};
+use super::idle::{Activity, Drain, IdleWatch, Verdict};
 use super::per_client::ClientGuard;
 use super::request;
 use super::shared::Shared;
@@ -118,13 +118,14 @@ where
     let io = TokioIo::new(NotingWrites { io, conn: conn.clone() });
     let mut http = pin!(shared.http.serve_connection(io, service));
 
-    if *phase.borrow_and_update() != Phase::Running {
-        idle_watch.start_closing();
+    let first_tick = idle_watch.tick();
+    let mut idle = pin!(tokio::time::sleep(first_tick.unwrap_or(Duration::MAX / 4)));
+    if *phase.borrow_and_update() != Phase::Running
+        && begin_drain(&mut idle_watch, &conn.activity, idle.as_mut())
+    {
         http.as_mut().graceful_shutdown();
     }
     let mut phase_change = pin!(next_phase(phase));
-    let first_tick = idle_watch.tick();
-    let mut idle = pin!(tokio::time::sleep(first_tick.unwrap_or(Duration::MAX / 4)));
     // The watchers (phase, idle tick) are polled with this waker, and only
     // when it fired: see `side_wake`.
     let watchers_waker = Waker::from(conn.clone());
@@ -144,9 +145,10 @@ where
                 match now {
                     Phase::Running => {}
                     Phase::Draining if !idle_watch.is_closing() => {
-                        shut_down = true;
-                        idle_watch.start_closing();
-                        http.as_mut().graceful_shutdown();
+                        if begin_drain(&mut idle_watch, &conn.activity, idle.as_mut()) {
+                            shut_down = true;
+                            http.as_mut().graceful_shutdown();
+                        }
                     }
                     Phase::Draining => {}
                     Phase::Closed => return Poll::Ready(None),
@@ -245,6 +247,19 @@ impl<I, R> NotingWrites<I, R> {
             self.conn.activity.wrote(n, offered);
         }
         written
+    }
+}
+
+/// The server started shutting down: whether to start hyper's graceful
+/// shutdown now, or (an HTTP/1.1 connection that may have a request on its
+/// way, see `idle`) at the idle tick, which moves to the end of the linger.
+fn begin_drain(idle_watch: &mut IdleWatch, activity: &Activity, idle: Pin<&mut Sleep>) -> bool {
+    match idle_watch.start_draining(activity) {
+        Drain::Now => true,
+        Drain::After(linger) => {
+            idle.reset(Instant::now() + linger);
+            false
+        }
     }
 }
 

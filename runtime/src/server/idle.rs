@@ -32,6 +32,17 @@
 //! During the server's shutdown (see `conn::serve`) a busy connection is
 //! kept until the shutdown timeout instead.
 //!
+//! # Draining
+//!
+//! When the server starts shutting down, an HTTP/2 connection is closed
+//! gracefully at once (`GOAWAY` names the last stream served, so the client
+//! knows what to retry). An HTTP/1.1 connection has no such signal: closed
+//! between two requests, it resets the next one if the client already sent
+//! it. So it lingers for [`DRAIN_LINGER`] first: a request that comes in
+//! meanwhile is answered with `connection: close`, which ends the
+//! connection cleanly, and only a connection still quiet after that is
+//! closed (and dropped at the tick after, like any draining one).
+//!
 //! Ticks come every half timeout, at most every [`MAX_TICK`], so a
 //! connection closes within `min(timeout / 2, 1 s)` after its timeout.
 
@@ -45,6 +56,16 @@ use super::count::CountGuard;
 /// The longest time between two ticks, so that a connection closes at most
 /// this long after its timeout.
 pub(crate) const MAX_TICK: Duration = Duration::from_secs(1);
+
+/// How long an HTTP/1.1 connection between two requests is left, once the
+/// server starts shutting down, to send its next request (answered with
+/// `connection: close`) before it is closed. A program on the other end
+/// (a proxy's pool, a service client, a load tester) sends its next
+/// request within milliseconds; a person's browser idles for seconds, and
+/// is then closed with the same small chance of a crossing request as at
+/// any keep-alive timeout. It delays the shutdown only while such
+/// connections are open.
+pub(crate) const DRAIN_LINGER: Duration = Duration::from_millis(500);
 
 /// What the request path and the connection's I/O record for the ticks.
 #[derive(Debug, Default)]
@@ -134,6 +155,12 @@ impl Activity {
         self.open_responses.load(Ordering::Relaxed)
     }
 
+    /// Whether a request on HTTP/2 started since the last tick (without
+    /// taking it, unlike the tick).
+    fn http2_started(&self) -> bool {
+        self.started.load(Ordering::Relaxed) == HTTP2
+    }
+
     /// What happened since the last call.
     fn take(&self) -> Seen {
         let started = match self.started.swap(NONE, Ordering::Relaxed) {
@@ -173,8 +200,22 @@ pub(crate) enum Verdict {
 enum Closing {
     /// It was quiet for its whole timeout: dropped at the next tick.
     Idle,
+    /// The server is shutting down and this HTTP/1.1 connection may have a
+    /// request on its way: closed gracefully at the next tick
+    /// ([`DRAIN_LINGER`] away), then draining.
+    Lingering,
     /// The server is shutting down: kept while busy.
     Draining,
+}
+
+/// How a connection starts draining (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Drain {
+    /// Start hyper's graceful shutdown now.
+    Now,
+    /// Wait this long for a last request first: the next tick is this far
+    /// away.
+    After(Duration),
 }
 
 /// The tick-by-tick decision for one connection.
@@ -221,9 +262,20 @@ impl IdleWatch {
     }
 
     /// The server started shutting down: from now on a quiet tick drops
-    /// the connection (a busy one is kept).
-    pub(crate) fn start_closing(&mut self) {
-        self.closing.get_or_insert(Closing::Draining);
+    /// the connection (a busy one is kept). An HTTP/1.1 connection lingers
+    /// first (see the module docs) when ticks run at all, that is when a
+    /// timeout is set; one that is already closing goes on as it was.
+    pub(crate) fn start_draining(&mut self, activity: &Activity) -> Drain {
+        if self.closing.is_some() {
+            return Drain::Now;
+        }
+        let http2 = self.served == Some(Served::Http2) || activity.http2_started();
+        if http2 || self.tick().is_none() {
+            self.closing = Some(Closing::Draining);
+            return Drain::Now;
+        }
+        self.closing = Some(Closing::Lingering);
+        Drain::After(DRAIN_LINGER)
     }
 
     /// Whether the connection is closing, for being idle or for the
@@ -238,6 +290,10 @@ impl IdleWatch {
         let seen = activity.take();
         match self.closing {
             Some(Closing::Idle) => return Verdict::Drop,
+            Some(Closing::Lingering) => {
+                self.closing = Some(Closing::Draining);
+                return Verdict::CloseGracefully;
+            }
             Some(Closing::Draining) if !seen.busy => return Verdict::Drop,
             Some(Closing::Draining) => return Verdict::Keep,
             None => {}
@@ -397,11 +453,51 @@ mod tests {
         let activity = Activity::default();
         drop(activity.start_request(Version::HTTP_11));
         assert_eq!(watch.on_tick(&activity), Verdict::Keep);
-        watch.start_closing();
+        assert_eq!(watch.start_draining(&activity), Drain::After(DRAIN_LINGER));
+        assert!(watch.is_closing());
+        // The lingering tick closes gracefully whatever happened meanwhile:
+        // a request then was answered with `connection: close`.
+        assert_eq!(watch.on_tick(&activity), Verdict::CloseGracefully);
         activity.open_response();
         activity.wrote(10, 10);
         assert_eq!(watch.on_tick(&activity), Verdict::Keep);
         activity.close_response();
+        assert_eq!(watch.on_tick(&activity), Verdict::Drop);
+    }
+
+    #[test]
+    fn http1_lingers_when_the_server_drains_http2_and_untimed_connections_do_not() {
+        let activity = Activity::default();
+        assert_eq!(
+            IdleWatch::new(Some(SECOND), None).start_draining(&activity),
+            Drain::After(DRAIN_LINGER),
+            "no request yet: one may be on its way"
+        );
+        drop(activity.start_request(Version::HTTP_2));
+        let mut http2 = IdleWatch::new(Some(SECOND), None);
+        assert_eq!(http2.start_draining(&activity), Drain::Now, "before the tick saw it");
+        http2.on_tick(&activity);
+        let mut http2 = IdleWatch::new(Some(SECOND), None);
+        http2.on_tick(&{
+            let a = Activity::default();
+            drop(a.start_request(Version::HTTP_2));
+            a
+        });
+        assert_eq!(http2.start_draining(&Activity::default()), Drain::Now, "after the tick");
+        let untimed = &mut IdleWatch::new(None, None);
+        assert_eq!(untimed.start_draining(&Activity::default()), Drain::Now);
+    }
+
+    #[test]
+    fn a_connection_already_closing_for_idleness_does_not_linger() {
+        let mut watch = IdleWatch::new(Some(SECOND), None);
+        let activity = Activity::default();
+        assert_eq!(ticks(&mut watch, &activity, 1), [Verdict::Keep]);
+        drop(activity.start_request(Version::HTTP_11));
+        watch.on_tick(&activity);
+        ticks(&mut watch, &activity, 2);
+        assert!(watch.is_closing());
+        assert_eq!(watch.start_draining(&activity), Drain::Now);
         assert_eq!(watch.on_tick(&activity), Verdict::Drop);
     }
 }

@@ -59,7 +59,7 @@ pub(crate) fn handle<R: Router>(
                 wait.await;
             }
         }
-        let response = 'answer: {
+        let mut response = 'answer: {
             let _running = conn.activity.answer();
             if shared.config.strict_host && !host::is_valid(&request) {
                 break 'answer host::rejection();
@@ -70,6 +70,9 @@ pub(crate) fn handle<R: Router>(
             let Ok(response) = start(&conn, request).await;
             response
         };
+        if !http2 && shared.shutdown.is_draining() {
+            close_after(&mut response);
+        }
         Ok(served::serve(response, conn, version))
     }
 }
@@ -99,6 +102,16 @@ fn start<R: Router>(
         Err(panic) => Started::Panicked { panic: Some(panic) },
     };
     Answer { router, trace }
+}
+
+/// Marks an HTTP/1.x response of a draining server as the connection's
+/// last: hyper closes the connection once it is written, and the client
+/// knows not to send another request on it (see `shutdown`).
+#[cold]
+fn close_after(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
 }
 
 /// The 500 that replaces a panic in the router.

@@ -53,16 +53,22 @@ async fn multi_thread<R: Router>(
     listeners: Vec<StdListener>,
     trigger: Trigger,
 ) -> io::Result<()> {
-    let listeners = listeners.into_iter().map(TcpListener::from_std).collect::<io::Result<_>>()?;
+    let listeners: Vec<TcpListener> =
+        listeners.into_iter().map(TcpListener::from_std).collect::<io::Result<_>>()?;
     // Accepting runs inside this future, on whichever thread awaits `serve`
     // (as `axum::serve` does); connections are tasks on the runtime. Per
     // connection state is then allocated by the thread that accepts, away
     // from the workers' request-time allocations, which with glibc keeps
     // idle connections about 2 KiB smaller (`cargo xtask bench conn`).
     tokio::select! {
-        () = accept::run(shared.clone(), listeners) => {}
+        () = accept::run(shared.clone(), &listeners) => {}
         () = trigger => {}
     }
+    // The listeners close before any connection is told to: a client whose
+    // keep-alive connection ends reconnects to another process on the port
+    // (`SO_REUSEPORT`), never into this one's closing queue.
+    accept::sweep(shared, &listeners);
+    drop(listeners);
     drain(shared).await;
     Ok(())
 }
@@ -122,7 +128,10 @@ fn worker<R: Router>(shared: Arc<Shared<R>>, listener: StdListener, mut report: 
     let result = runtime.block_on(async {
         let listener = TcpListener::from_std(listener)?;
         let mut phase = shared.shutdown.subscribe();
-        accept::run(shared.clone(), vec![listener]).await;
+        let listeners = [listener];
+        accept::run(shared.clone(), &listeners).await;
+        accept::sweep(&shared, &listeners);
+        drop(listeners);
         // Keep serving this worker's connections while they drain.
         let _ = phase.wait_for(|phase| *phase == Phase::Closed).await;
         Ok(())

@@ -3,17 +3,21 @@
 //!
 //! The sequence, run by `serve` once the trigger fires:
 //!
-//! 1. [`Phase::Draining`]: accept loops drop their listeners; every
-//!    connection starts hyper's graceful shutdown (idle HTTP/1.1 connections
-//!    close at once, busy ones after their current response; HTTP/2 sends
-//!    `GOAWAY` and finishes the open streams).
+//! 1. [`Phase::Draining`]: accept loops drop their listeners. HTTP/2
+//!    connections send `GOAWAY` and finish their open streams. Every
+//!    HTTP/1.1 response from now on carries `connection: close`, and hyper
+//!    closes the connection after it; a connection between two requests is
+//!    left [`DRAIN_LINGER`](super::idle::DRAIN_LINGER) to send the next one
+//!    before it is closed (see `idle`), since closing it at once would
+//!    reset a request already on its way, which the client could not tell
+//!    from one that failed.
 //! 2. Wait until no connection is left, at most the shutdown timeout.
 //! 3. [`Phase::Closed`]: whatever is still open is dropped.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
@@ -36,6 +40,9 @@ pub(crate) type Trigger = Pin<Box<dyn Future<Output = ()> + Send>>;
 #[derive(Debug)]
 pub(crate) struct Shutdown {
     phase: watch::Sender<Phase>,
+    /// Whether the phase is past [`Phase::Running`]: what the request path
+    /// reads, once per HTTP/1.1 response, for the price of a plain load.
+    draining: AtomicBool,
     /// Open connections (TLS handshakes included). Also the connection limit's
     /// counter; padded since every accept and close writes it.
     connections: super::shed::Padded<AtomicUsize>,
@@ -46,6 +53,7 @@ impl Shutdown {
     pub(crate) fn new() -> Self {
         Shutdown {
             phase: watch::Sender::new(Phase::Running),
+            draining: AtomicBool::new(false),
             connections: super::shed::Padded(AtomicUsize::new(0)),
             all_closed: Notify::new(),
         }
@@ -58,7 +66,17 @@ impl Shutdown {
 
     /// Moves every subscriber to `phase`.
     pub(crate) fn set(&self, phase: Phase) {
+        self.draining.store(phase != Phase::Running, Ordering::Relaxed);
         self.phase.send_replace(phase);
+    }
+
+    /// Whether the server is shutting down: HTTP/1.1 responses then carry
+    /// `connection: close`, so that a client between two requests learns it
+    /// from its next answer instead of from a connection closed under the
+    /// request it just sent.
+    #[inline]
+    pub(crate) fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
     }
 
     /// Counts a new connection unless `max` are already open.
