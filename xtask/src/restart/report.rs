@@ -204,39 +204,48 @@ fn rolling_md(r: &rolling::Outcome, plan: &Plan) -> String {
 }
 
 fn swaps_md(swaps: &[(swap::Outcome, bool)], plan: &Plan) -> String {
+    let count = swap::swaps(plan.secs);
     let mut md = format!(
         "### Binary swap with `SO_REUSEPORT`\n\n\
-         One port, no proxy: wrk against the old `{app}` process for {secs} s (32 connections, \
-         keep-alive, or a new connection per request with `-H 'Connection: close'`). At ⅓ of \
-         the run a new process binds the same port (`MAMBO_REUSE_PORT=1`); once it listens and \
-         20 fresh connections in a row have been answered, the old one gets SIGTERM.\n\n",
+         One port, no proxy: wrk against `{app}` for {secs} s (32 connections, keep-alive, or a \
+         new connection per request with `-H 'Connection: close'`). {count} times during the \
+         run, evenly spaced, a new process binds the same port (`MAMBO_REUSE_PORT=1`); once it \
+         listens and 20 fresh connections in a row have been answered, the old one gets \
+         SIGTERM, and the new one is the old one of the next swap.\n\n",
         app = plan.app.name(),
         secs = plan.secs,
     );
     let mut table = Table::new(&[
         "clients",
         "`tcp_migrate_req`",
+        "swaps",
         "requests",
         "non-2xx",
         "socket errors (connect/read/write/timeout)",
         "p99",
         "max",
-        "old process: connections at SIGTERM, drained in",
-        "new process answering after",
+        "old process at SIGTERM: connections (mean)",
+        "old process drained in (max)",
+        "new process answering after (max)",
         "no failed request",
     ]);
     for (s, must_hold) in swaps {
         let f = &s.load;
+        let steps = s.steps.len().max(1);
+        let open: usize = s.steps.iter().map(|step| step.old_open_at_sigterm).sum();
+        let max = |d: fn(&swap::Step) -> Duration| s.steps.iter().map(d).max().unwrap_or_default();
         table.row(vec![
             s.variant.connections.label().into(),
             u8::from(s.migrate_req).to_string(),
+            s.steps.len().to_string(),
             bench_report::rate(f.requests as f64),
             f.non_2xx.to_string(),
             socket_errors(f),
             ms(f.p99_ms),
             ms(f.max_ms),
-            format!("{}, {}", s.old_open_at_sigterm, secs(s.old_drained_in)),
-            secs(s.new_ready_in),
+            format!("{:.1}", open as f64 / steps as f64),
+            secs(max(|step| step.old_drained_in)),
+            secs(max(|step| step.new_ready_in)),
             holds(f, *must_hold),
         ]);
     }

@@ -24,7 +24,18 @@ pub struct Variant {
     pub migrate_req: Option<bool>,
 }
 
-/// What one swap saw.
+/// One swap of the run.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Start of the new process to its answering.
+    pub new_ready_in: Duration,
+    /// Connections the old process had open at SIGTERM.
+    pub old_open_at_sigterm: usize,
+    /// SIGTERM to the old process's exit.
+    pub old_drained_in: Duration,
+}
+
+/// What one run of swaps saw.
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// How it ran.
@@ -35,15 +46,18 @@ pub struct Outcome {
     pub command: String,
     /// wrk's figures.
     pub load: Figures,
-    /// Start of the new process to its answering.
-    pub new_ready_in: Duration,
-    /// Connections the old process had open at SIGTERM.
-    pub old_open_at_sigterm: usize,
-    /// SIGTERM to the old process's exit.
-    pub old_drained_in: Duration,
+    /// Each swap, in order.
+    pub steps: Vec<Step>,
 }
 
-/// Runs one swap.
+/// How many swaps a run of `secs` seconds makes: one every 6 s or so, so
+/// that a race at the swap has many chances to show.
+pub fn swaps(secs: u64) -> u32 {
+    u32::try_from(secs / 6).unwrap_or(u32::MAX).max(1)
+}
+
+/// Runs one variant: wrk for the plan's duration, and [`swaps`] swaps
+/// spread evenly over it, each new process the next one's old.
 pub fn run(plan: &Plan, variant: Variant) -> Result<Outcome, String> {
     let _setting = match variant.migrate_req {
         Some(on) => Some(MigrateReq::set(on)?),
@@ -58,31 +72,26 @@ pub fn run(plan: &Plan, variant: Variant) -> Result<Outcome, String> {
     let command = util::show(&cmd);
     let started = Instant::now();
     let wrk = Load::start(cmd, plan.secs)?;
-    child::pause((Duration::from_secs(plan.secs) / 3).saturating_sub(started.elapsed()))?;
-
-    let spawned = Instant::now();
-    let mut new = Instance::spawn(&plan.program, plan.app, port, true)?;
-    new.wait_ready_beside_others(plan.app.cheap_path(), ANSWERS_IN_A_ROW)?;
-    let new_ready_in = spawned.elapsed();
-    let old_open_at_sigterm = old.open_connections();
-    eprintln!(
-        "{:>5.1} s: new process answering after {new_ready_in:.2?}; SIGTERM to the old one \
-         ({old_open_at_sigterm} connections open)",
-        started.elapsed().as_secs_f64()
-    );
-    let old_drained_in = old.stop()?;
-    eprintln!(
-        "{:>5.1} s: old process drained and exited in {old_drained_in:.2?}",
-        started.elapsed().as_secs_f64()
-    );
+    let count = swaps(plan.secs);
+    let every = Duration::from_secs(plan.secs) / (count + 1);
+    let mut steps = Vec::new();
+    for i in 1..=count {
+        child::pause((every * i).saturating_sub(started.elapsed()))?;
+        let spawned = Instant::now();
+        let mut new = Instance::spawn(&plan.program, plan.app, port, true)?;
+        new.wait_ready_beside_others(plan.app.cheap_path(), ANSWERS_IN_A_ROW)?;
+        let new_ready_in = spawned.elapsed();
+        let old_open_at_sigterm = old.open_connections();
+        let old_drained_in = old.stop()?;
+        eprintln!(
+            "{:>5.1} s: swap {i}: new process answering after {new_ready_in:.2?}; the old one \
+             ({old_open_at_sigterm} connections open) drained and exited {old_drained_in:.2?} \
+             after SIGTERM",
+            started.elapsed().as_secs_f64()
+        );
+        steps.push(Step { new_ready_in, old_open_at_sigterm, old_drained_in });
+        old = new;
+    }
     let load = wrk.finish()?;
-    Ok(Outcome {
-        variant,
-        migrate_req,
-        command,
-        load,
-        new_ready_in,
-        old_open_at_sigterm,
-        old_drained_in,
-    })
+    Ok(Outcome { variant, migrate_req, command, load, steps })
 }
