@@ -4,4 +4,5 @@
 
 pub mod hello;
 pub mod server_env;
+pub mod socket_activation;
 pub mod todo;

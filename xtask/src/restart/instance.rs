@@ -1,5 +1,8 @@
 //! One Mambo instance: a release example binary on a 127.0.0.1 port.
 
+use std::net::TcpListener;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,13 +27,43 @@ pub struct Instance {
     pub process: Guarded,
 }
 
+/// Where an instance gets its listening socket.
+#[derive(Debug, Clone, Copy)]
+pub enum Socket<'a> {
+    /// It binds the port itself, with `SO_REUSEPORT` or not.
+    Bind {
+        /// `MAMBO_REUSE_PORT`.
+        reuse_port: bool,
+    },
+    /// It is handed this one, as systemd's socket activation does
+    /// (`mambo_examples::socket_activation`).
+    Inherit(&'a TcpListener),
+}
+
 impl Instance {
-    /// Starts `program` (the `app` binary) on `port`, with `SO_REUSEPORT`
-    /// when `reuse_port`; does not wait for it.
+    /// Starts `program` (the `app` binary) on `port`, binding it itself
+    /// (with `SO_REUSEPORT` when `reuse_port`); does not wait for it.
     pub fn spawn(program: &Path, app: App, port: u16, reuse_port: bool) -> Result<Self, String> {
-        let mut cmd = Command::new(program);
+        Instance::spawn_on(program, app, port, Socket::Bind { reuse_port })
+    }
+
+    /// Starts `program` (the `app` binary) on `port` with its socket from
+    /// `socket`; does not wait for it.
+    pub fn spawn_on(
+        program: &Path,
+        app: App,
+        port: u16,
+        socket: Socket<'_>,
+    ) -> Result<Self, String> {
+        let mut cmd = match socket {
+            Socket::Bind { reuse_port } => {
+                let mut cmd = Command::new(program);
+                cmd.env("MAMBO_REUSE_PORT", if reuse_port { "1" } else { "0" });
+                cmd
+            }
+            Socket::Inherit(listener) => inheriting(program, listener),
+        };
         cmd.args(["--port", &port.to_string()]).stdout(Stdio::null());
-        cmd.env("MAMBO_REUSE_PORT", if reuse_port { "1" } else { "0" });
         if app == App::Todo {
             // The access log would cost a formatted line per request.
             cmd.env("RUST_LOG", "warn");
@@ -66,13 +99,23 @@ impl Instance {
     pub fn wait_ready_beside_others(&mut self, ready: &str, answers: u32) -> Result<(), String> {
         let deadline = Instant::now() + READY_WITHIN;
         let pid = self.process.pid();
-        while sockets::count(self.port, State::Listen, Some(pid)) == 0 {
+        while sockets::count(self.port, State::Listen, pid) == 0 {
             self.check_running()?;
             if Instant::now() > deadline {
                 return Err(format!("{} never listened", self.process.name()));
             }
             child::pause(Duration::from_millis(5))?;
         }
+        self.wait_answers(ready, answers)
+    }
+
+    /// Waits until `answers` fresh connections in a row get 200 from
+    /// `GET ready` while this process runs. On a socket shared with another
+    /// process either may answer: this shows the port serves, not who does,
+    /// which on one shared queue is all a swap needs (a connection that
+    /// nobody accepts yet waits in the queue, it is not reset).
+    pub fn wait_answers(&mut self, ready: &str, answers: u32) -> Result<(), String> {
+        let deadline = Instant::now() + READY_WITHIN;
         let mut in_a_row = 0;
         while in_a_row < answers {
             self.check_running()?;
@@ -90,7 +133,7 @@ impl Instance {
 
     /// Connections it has open on its port now.
     pub fn open_connections(&self) -> usize {
-        sockets::count(self.port, State::Established, Some(self.process.pid()))
+        sockets::count(self.port, State::Established, self.process.pid())
     }
 
     /// SIGTERM, then the time until it exited (at most [`EXIT_WITHIN`]);
@@ -115,4 +158,32 @@ impl Instance {
             None => Ok(()),
         }
     }
+}
+
+/// The command that starts `program` with `listener` as descriptor 3 and
+/// `LISTEN_FDS=1`, `LISTEN_PID=<its pid>` (systemd's protocol). A shell sets
+/// `LISTEN_PID`, since the pid is known only after the fork, and `exec`s
+/// the server, which keeps it.
+fn inheriting(program: &Path, listener: &TcpListener) -> Command {
+    let fd = listener.as_raw_fd();
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", r#"export LISTEN_PID=$$; exec "$0" "$@""#]).arg(program);
+    cmd.env("LISTEN_FDS", "1").env_remove("MAMBO_REUSE_PORT");
+    // SAFETY: dup2(2) and fcntl(2) are async-signal-safe and touch only the
+    // child's descriptor table.
+    unsafe {
+        cmd.pre_exec(move || {
+            let passed = if fd == 3 {
+                // dup2 onto itself would keep close-on-exec set.
+                libc::fcntl(fd, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, 3)
+            };
+            if passed == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd
 }

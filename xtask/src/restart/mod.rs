@@ -6,7 +6,9 @@
 //! - (b) [`swap`]: one port, no proxy: a new process binds it beside the
 //!   old one with `SO_REUSEPORT`, and the old one leaves by SIGTERM. Run
 //!   with keep-alive clients and with a new connection per request, the
-//!   latter with `net.ipv4.tcp_migrate_req` off and on.
+//!   latter with `net.ipv4.tcp_migrate_req` off and on, and once more with
+//!   both processes serving one socket the xtask hands down (systemd's
+//!   socket activation), which no swap ever closes.
 //!
 //! Every failed request counts. The figures go into the section of
 //! `RELIABILITY.md` between `<!-- restart:begin -->` and
@@ -30,7 +32,7 @@ use std::path::PathBuf;
 use crate::attack::target::{self, App};
 use crate::util;
 use load::Connections;
-use swap::Variant;
+use swap::{Sharing, Variant};
 
 /// Options of `cargo xtask restart`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,13 +149,25 @@ impl Drop for TempDir {
 /// must hold; otherwise once with the host's setting, which must hold only
 /// if that is on.
 fn swap_variants(migrate_writable: bool, host_migrates: bool) -> Vec<(Variant, bool)> {
-    let keep_alive = Variant { connections: Connections::KeepAlive, migrate_req: None };
-    let close = |migrate_req| Variant { connections: Connections::CloseEach, migrate_req };
+    let keep_alive = Variant {
+        connections: Connections::KeepAlive,
+        sharing: Sharing::ReusePort,
+        migrate_req: None,
+    };
+    let close = |sharing, migrate_req| Variant {
+        connections: Connections::CloseEach,
+        sharing,
+        migrate_req,
+    };
+    let mut variants = vec![(keep_alive, true)];
     if migrate_writable {
-        vec![(keep_alive, true), (close(Some(false)), false), (close(Some(true)), true)]
+        variants.push((close(Sharing::ReusePort, Some(false)), false));
+        variants.push((close(Sharing::ReusePort, Some(true)), true));
     } else {
-        vec![(keep_alive, true), (close(None), host_migrates)]
+        variants.push((close(Sharing::ReusePort, None), host_migrates));
     }
+    variants.push((close(Sharing::Inherited, None), true));
+    variants
 }
 
 /// Runs `cargo xtask restart`.
@@ -171,6 +185,7 @@ pub fn run(opts: &Options) -> Result<(), String> {
         util::ensure_tool("nginx", "nginx")?;
     }
     util::ensure_tool("wrk", "wrk")?;
+    util::ensure_tool("ss", "iproute2")?;
     let (hello, todo) = target::build()?;
     let program = if opts.app == App::Hello { hello } else { todo };
     let plan = Plan { program, app: opts.app, secs: if opts.quick { 15 } else { 60 } };
@@ -185,7 +200,8 @@ pub fn run(opts: &Options) -> Result<(), String> {
     if opts.only != Some(Check::Rolling) {
         for (variant, must_hold) in swap_variants(migrate::writable(), host_migrates) {
             eprintln!(
-                "\n=== restart: binary swap, {} clients, tcp_migrate_req {} ===",
+                "\n=== restart: binary swap, {}, {} clients, tcp_migrate_req {} ===",
+                variant.sharing.label(),
                 variant.connections.label(),
                 variant.migrate_req.map_or("as on the host".into(), |on| u8::from(on).to_string())
             );
@@ -231,11 +247,14 @@ mod tests {
     #[test]
     fn the_swap_without_migration_is_shown_not_required() {
         let variants = swap_variants(true, false);
-        assert_eq!(variants.len(), 3);
+        assert_eq!(variants.len(), 4);
         assert!(variants.iter().all(|(v, must)| *must != (v.migrate_req == Some(false))));
         let host_only = swap_variants(false, true);
-        assert_eq!(host_only.len(), 2);
+        assert_eq!(host_only.len(), 3);
         assert!(host_only.iter().all(|(_, must)| *must));
+        let host_without = swap_variants(false, false);
+        assert!(!host_without[1].1, "the caveat on a host without migration");
+        assert_eq!(host_without[2].0.sharing, Sharing::Inherited);
     }
 
     #[test]

@@ -42,7 +42,8 @@ impl Results {
 
 fn swap_name(s: &swap::Outcome) -> String {
     format!(
-        "binary swap, {} clients, tcp_migrate_req = {}",
+        "binary swap, {}, {} clients, tcp_migrate_req = {}",
+        s.variant.sharing.label(),
         s.variant.connections.label(),
         u8::from(s.migrate_req)
     )
@@ -137,9 +138,10 @@ fn rolling_md(r: &rolling::Outcome, plan: &Plan) -> String {
         "### Rolling restart behind nginx\n\n\
          {n} instances of `{app}` behind nginx (the configuration of \
          [`examples/deploy/nginx.conf`](examples/deploy/nginx.conf)), load through nginx for \
-         {secs} s: `{cmd}`. At ¼, ½ and ¾ of the run one instance in turn gets SIGTERM, is \
+         {secs} s: `{cmd}`. At ⅕, ⅖ and ⅗ of the run one instance in turn gets SIGTERM, is \
          started again on its port once it has exited, and the next one waits until it answers \
-         and nginx's `fail_timeout` ({fail} s) has passed.\n\n",
+         and nginx's `fail_timeout` ({fail} s) has passed. The connections are counted with \
+         `ss` at each SIGTERM and a second before the load ends.\n\n",
         n = rolling::INSTANCES,
         app = plan.app.name(),
         secs = plan.secs,
@@ -206,16 +208,21 @@ fn rolling_md(r: &rolling::Outcome, plan: &Plan) -> String {
 fn swaps_md(swaps: &[(swap::Outcome, bool)], plan: &Plan) -> String {
     let count = swap::swaps(plan.secs);
     let mut md = format!(
-        "### Binary swap with `SO_REUSEPORT`\n\n\
-         One port, no proxy: wrk against `{app}` for {secs} s (32 connections, keep-alive, or a \
-         new connection per request with `-H 'Connection: close'`). {count} times during the \
-         run, evenly spaced, a new process binds the same port (`MAMBO_REUSE_PORT=1`); once it \
-         listens and 20 fresh connections in a row have been answered, the old one gets \
-         SIGTERM, and the new one is the old one of the next swap.\n\n",
+        "### Binary swap on one port\n\n\
+         No proxy: wrk against `{app}` for {secs} s (32 connections, keep-alive, or a new \
+         connection per request with `-H 'Connection: close'`). {count} times during the run, \
+         evenly spaced, a new process starts on the same port, and once it serves (20 fresh \
+         connections in a row answered) the old one gets SIGTERM; the new one is the old one of \
+         the next swap. *Own listeners*: each process binds the port itself with \
+         `SO_REUSEPORT` (`MAMBO_REUSE_PORT=1`), and the new one must be listening before the \
+         probes count. *One inherited socket*: the xtask binds the port once and hands the \
+         socket to every process as systemd's socket activation does (`LISTEN_FDS`, \
+         `Server::from_listener`).\n\n",
         app = plan.app.name(),
         secs = plan.secs,
     );
     let mut table = Table::new(&[
+        "port",
         "clients",
         "`tcp_migrate_req`",
         "swaps",
@@ -235,6 +242,7 @@ fn swaps_md(swaps: &[(swap::Outcome, bool)], plan: &Plan) -> String {
         let open: usize = s.steps.iter().map(|step| step.old_open_at_sigterm).sum();
         let max = |d: fn(&swap::Step) -> Duration| s.steps.iter().map(d).max().unwrap_or_default();
         table.row(vec![
+            s.variant.sharing.label().into(),
             s.variant.connections.label().into(),
             u8::from(s.migrate_req).to_string(),
             s.steps.len().to_string(),
@@ -266,25 +274,28 @@ const READING: &str = "\
 - **A failed request** is anything wrk counts against the run: a non-2xx answer, or a socket
   error (a refused or reset connect, a connection closed or reset before the whole answer, a
   write error, no answer within 5 s). p50/p99 are over the answered requests; *max* is the
-  slowest, which shows the pause a restart costs.
-- **Draining.** On SIGTERM Mambo stops accepting (the listener is closed before anything
-  else), closes idle keep-alive connections, finishes each busy one's answer and closes it,
-  and exits once none is left (30 s at most). Keep-alive clients see their connection end
-  between two requests and reconnect: to another instance through nginx, to the new process
-  on the shared port.
+  slowest, which shows the pause a restart costs. The machine is shared and has two cores for
+  wrk, nginx and the servers together: the latencies are loaded ones.
+- **Draining.** On SIGTERM Mambo takes the connections already queued on its listener and
+  closes it, answers every request that still comes on an HTTP/1.1 connection with
+  `connection: close` (HTTP/2 gets `GOAWAY`), closes the connections still quiet 500 ms later,
+  and exits once none is left (30 s at most). A keep-alive client sees its connection end after
+  a whole answer and reconnects: to another instance through nginx, to the other process on a
+  shared port. nginx's refused connects above are those reconnections meeting a stopped
+  instance; it sends them on to the next one, and its client sees nothing.
 - **The caveat of `SO_REUSEPORT`.** Each listener of the group has its own accept queue, and
-  the kernel hashes every new connection to one of them. A connection that is still in the
-  old listener's queue when the old process closes it is reset, unless
-  `net.ipv4.tcp_migrate_req = 1` (Linux 5.14+), which moves it to another listener of the
-  group. Keep-alive clients do not meet it: they open connections only when one ends, which
-  the old process does after its listener is closed. Clients that open a connection per request
-  do: see the `Connection: close` runs. No pause between \"the new process answers\" and
-  \"SIGTERM to the old one\" changes that, since the queue fills again as long as the old
-  listener is open; what removes the race is the kernel moving the queue
-  (`tcp_migrate_req`), or never closing the listening socket at all: hand the same socket to the
-  new process (systemd socket activation, or a parent that keeps it and passes it down), which
-  then serves it with `Server::from_listener`. See
-  [`examples/deploy/README.md`](examples/deploy/README.md).
+  the kernel hashes every new connection to one of them. A connection still in the old
+  listener's queue when it closes is reset. Mambo empties the queue right before closing, which
+  leaves only the microseconds in between; `net.ipv4.tcp_migrate_req = 1` (Linux 5.14+) has the
+  kernel move even those to another listener of the group. Keep-alive clients never meet it
+  (they reconnect after the old listener is gone); clients that open a connection per request
+  can: the `Connection: close` rows. Waiting longer between \"the new process answers\" and
+  \"SIGTERM to the old one\" changes nothing, since the old queue fills for as long as it is
+  open.
+- **One socket, handed down** removes the race itself: no listening socket is ever closed. The
+  old and the new process serve the same socket, the old one stops accepting, and whatever
+  waits in the queue is the new one's. That is what systemd socket activation gives, or any
+  parent that binds the port and passes the socket on.
 - When the xtask may write `/proc/sys/net/ipv4/tcp_migrate_req` it sets it for the one run that
   needs each value and puts the host's value back after.
 ";

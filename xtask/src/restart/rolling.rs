@@ -59,9 +59,10 @@ pub fn run(plan: &Plan, dir: &Path) -> Result<Outcome, String> {
     let started = Instant::now();
     let wrk = Load::start(cmd, plan.secs)?;
     let mut restarts = Vec::with_capacity(INSTANCES);
-    // Restarts spread over the run, a quarter apart, so that the load runs
-    // before, between and after them.
-    let slot = Duration::from_secs(plan.secs) / (INSTANCES as u32 + 1);
+    // Restarts at 1/5, 2/5 and 3/5 of the run: the load runs before and
+    // between them, and long enough after the last that nginx has taken it
+    // back (fail_timeout) before the connections are counted at the end.
+    let slot = Duration::from_secs(plan.secs) / (INSTANCES as u32 + 2);
     for (i, instance) in instances.iter_mut().enumerate() {
         let at = slot * (i as u32 + 1);
         child::pause(at.saturating_sub(started.elapsed()))?;

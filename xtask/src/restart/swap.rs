@@ -1,11 +1,14 @@
-//! Check (b): a binary swap on one port with `SO_REUSEPORT`, no proxy. wrk
-//! loads the old process; a new one binds the same port, and once it
-//! answers the old one gets SIGTERM.
+//! Check (b): a binary swap on one port, no proxy. wrk loads the old
+//! process; a new one binds the same port with `SO_REUSEPORT` (or is handed
+//! the same socket), and once it answers the old one gets SIGTERM.
 
+use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
+use socket2::{Domain, Protocol, Socket, Type};
+
 use super::child;
-use super::instance::Instance;
+use super::instance::{self, Instance};
 use super::load::{self, Connections, Figures, Load};
 use super::migrate::{self, MigrateReq};
 use super::{Plan, free_ports};
@@ -20,8 +23,44 @@ const ANSWERS_IN_A_ROW: u32 = 20;
 pub struct Variant {
     /// How wrk connects.
     pub connections: Connections,
+    /// How old and new process share the port.
+    pub sharing: Sharing,
     /// `net.ipv4.tcp_migrate_req` for the run: `None` leaves the host's.
     pub migrate_req: Option<bool>,
+}
+
+/// How the old and the new process share the port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    /// Each binds its own listener with `SO_REUSEPORT`.
+    ReusePort,
+    /// Both serve one listening socket that the xtask binds and hands down
+    /// (systemd's socket activation protocol), so none is ever closed.
+    Inherited,
+}
+
+impl Sharing {
+    /// How the report names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Sharing::ReusePort => "own listeners, `SO_REUSEPORT`",
+            Sharing::Inherited => "one inherited socket (`LISTEN_FDS`)",
+        }
+    }
+}
+
+/// A listening socket on 127.0.0.1 for the processes to inherit, with
+/// Mambo's default backlog.
+fn held_listener() -> Result<TcpListener, String> {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
+        .and_then(|socket| {
+            socket.set_reuse_address(true)?;
+            socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+            socket.listen(1024)?;
+            Ok(socket)
+        })
+        .map_err(|e| format!("binding the socket to hand down: {e}"))?;
+    Ok(socket.into())
 }
 
 /// One swap of the run.
@@ -64,8 +103,18 @@ pub fn run(plan: &Plan, variant: Variant) -> Result<Outcome, String> {
         None => None,
     };
     let migrate_req = migrate::current()?;
-    let port = free_ports(1)?[0];
-    let mut old = Instance::spawn(&plan.program, plan.app, port, true)?;
+    let held = match variant.sharing {
+        Sharing::Inherited => Some(held_listener()?),
+        Sharing::ReusePort => None,
+    };
+    let (port, socket) = match &held {
+        Some(listener) => {
+            let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+            (port, instance::Socket::Inherit(listener))
+        }
+        None => (free_ports(1)?[0], instance::Socket::Bind { reuse_port: true }),
+    };
+    let mut old = Instance::spawn_on(&plan.program, plan.app, port, socket)?;
     old.wait_ready(plan.app.cheap_path())?;
 
     let cmd = load::command(port, plan.app.cheap_path(), plan.secs, variant.connections);
@@ -78,8 +127,13 @@ pub fn run(plan: &Plan, variant: Variant) -> Result<Outcome, String> {
     for i in 1..=count {
         child::pause((every * i).saturating_sub(started.elapsed()))?;
         let spawned = Instant::now();
-        let mut new = Instance::spawn(&plan.program, plan.app, port, true)?;
-        new.wait_ready_beside_others(plan.app.cheap_path(), ANSWERS_IN_A_ROW)?;
+        let mut new = Instance::spawn_on(&plan.program, plan.app, port, socket)?;
+        match variant.sharing {
+            Sharing::ReusePort => {
+                new.wait_ready_beside_others(plan.app.cheap_path(), ANSWERS_IN_A_ROW)?;
+            }
+            Sharing::Inherited => new.wait_answers(plan.app.cheap_path(), ANSWERS_IN_A_ROW)?,
+        }
         let new_ready_in = spawned.elapsed();
         let old_open_at_sigterm = old.open_connections();
         let old_drained_in = old.stop()?;
