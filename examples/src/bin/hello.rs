@@ -13,6 +13,9 @@
 //! set, and `MAMBO_REUSE_PORT=1` does what `--reuse-port` does: bind with
 //! `SO_REUSEPORT`, so that a new process can take over the port while this
 //! one drains (see `mambo_examples::server_env` and `examples/deploy/`).
+//! Started with a socket to serve (systemd socket activation, `LISTEN_FDS`;
+//! see `mambo_examples::socket_activation`), it serves that one instead of
+//! binding `--addr`.
 
 use mambo_examples::hello::Hello;
 

@@ -16,7 +16,9 @@
 //! `MAMBO_HEADER_READ_TIMEOUT_SECS` and `MAMBO_REQUEST_TIMEOUT_SECS` when
 //! set, and `MAMBO_REUSE_PORT=1` does what `--reuse-port` does: bind with
 //! `SO_REUSEPORT` for a binary swap (see `mambo_examples::server_env` and
-//! `examples/deploy/`).
+//! `examples/deploy/`). Started with a socket to serve (systemd socket
+//! activation, `LISTEN_FDS`; see `mambo_examples::socket_activation`), it
+//! serves that one instead of binding `--addr`.
 
 use mambo_examples::todo::db::IN_MEMORY;
 use mambo_examples::todo::{Db, TodoApi};

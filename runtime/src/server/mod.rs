@@ -33,9 +33,12 @@
 //!   and its own `SO_REUSEPORT` listener.
 //! - **Shutdown.** On Ctrl-C or SIGTERM, or when the future given to
 //!   [`with_graceful_shutdown`](Server::with_graceful_shutdown) completes:
-//!   stop accepting, close idle connections, let requests in flight finish
-//!   for up to [`shutdown_timeout`](Server::shutdown_timeout), then return
-//!   `Ok(())`.
+//!   take the connections already queued and stop accepting, answer what
+//!   still arrives on HTTP/1.1 connections with `connection: close` and
+//!   close those quiet for 500 ms (HTTP/2 sends `GOAWAY`), let requests in
+//!   flight finish for up to [`shutdown_timeout`](Server::shutdown_timeout),
+//!   then return `Ok(())`. With [`reuse_port`](Server::reuse_port) a new
+//!   process can take the port over meanwhile.
 //! - **Limits.** Slow clients are cut off by the
 //!   [header read timeout](Server::header_read_timeout), the
 //!   [body read timeout](Server::body_read_timeout) and the
@@ -415,6 +418,12 @@ impl Server {
 
     /// How long a graceful shutdown waits for requests in flight before it
     /// closes the connections left.
+    ///
+    /// Until then, a request that still comes on an HTTP/1.1 keep-alive
+    /// connection is answered, with `connection: close`; a connection that
+    /// stays quiet for 500 ms is closed. Closing it at once would reset a
+    /// request its client may just have sent, and the client could not tell
+    /// whether it was processed.
     ///
     /// Default: 30 s.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {

@@ -145,7 +145,7 @@ fn rolling_md(r: &rolling::Outcome, plan: &Plan) -> String {
         n = rolling::INSTANCES,
         app = plan.app.name(),
         secs = plan.secs,
-        cmd = r.command,
+        cmd = any_port(&r.command),
         fail = nginx::FAIL_TIMEOUT_SECS,
     );
     let f = &r.load;
@@ -259,12 +259,23 @@ fn swaps_md(swaps: &[(swap::Outcome, bool)], plan: &Plan) -> String {
     }
     md.push_str(&table.render());
     md.push('\n');
-    let mut commands: Vec<&str> = swaps.iter().map(|(s, _)| s.command.as_str()).collect();
+    let mut commands: Vec<String> = swaps.iter().map(|(s, _)| any_port(&s.command)).collect();
+    commands.sort();
     commands.dedup();
     md.push_str("wrk: ");
     md.push_str(&commands.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "));
-    md.push_str(" (the port is picked at random).\n\n");
+    md.push_str(" (`PORT` is picked at random for each run).\n\n");
     md
+}
+
+/// `command` with the port of `127.0.0.1:PORT` written as `PORT`.
+fn any_port(command: &str) -> String {
+    const HOST: &str = "127.0.0.1:";
+    let Some(at) = command.find(HOST).map(|at| at + HOST.len()) else {
+        return command.to_owned();
+    };
+    let digits = command[at..].find(|c: char| !c.is_ascii_digit()).unwrap_or(command.len() - at);
+    format!("{}PORT{}", &command[..at], &command[at + digits..])
 }
 
 /// The notes under the figures: what the runs show and the caveat.
@@ -424,6 +435,16 @@ mod tests {
                 ("upstream server temporarily disabled while connecting to upstream".into(), 1),
             ]
         );
+    }
+
+    #[test]
+    fn commands_are_shown_without_their_random_port() {
+        assert_eq!(
+            any_port("wrk -t1 http://127.0.0.1:41234/plaintext"),
+            "wrk -t1 http://127.0.0.1:PORT/plaintext"
+        );
+        assert_eq!(any_port("wrk http://127.0.0.1:8"), "wrk http://127.0.0.1:PORT");
+        assert_eq!(any_port("no address"), "no address");
     }
 
     #[test]
