@@ -2,11 +2,13 @@
 //!
 //! ```text
 //! cargo xtask bench <router|http|pinned|cpu|alloc|conn|compile|all> [--smoke] [--quick] [--mambo-bin PATH]
+//! cargo xtask fuzz --minutes N [--target NAME]
 //! cargo xtask expand     # the example routers after macro expansion
 //! cargo xtask routes     # the hello example's ROUTES table
 //! ```
 
 mod bench;
+mod fuzz;
 mod util;
 
 use std::process::ExitCode;
@@ -28,6 +30,10 @@ commands:
       --smoke           router only: verify every router's answers, time nothing (CI-safe)
       --quick           short durations and fewer runs, to check the pipeline end to end
       --mambo-bin PATH  use this Mambo server instead of building `mambo-bench-server`
+  fuzz --minutes N [--target NAME]
+                            run the cargo-fuzz targets of fuzz/ (lookup, param_decode, extractors)
+                            N minutes each (installs cargo-fuzz if missing; RUSTC_BOOTSTRAP=1),
+                            then rewrite fuzz/RESULTS.md
   expand [PACKAGE]          print a crate's library after macro expansion (default mambo-examples:
                             the hello and todo routers; mambo-github-router for the GitHub set)
   routes                    print the hello example's route table
@@ -37,6 +43,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("bench") => bench::Options::parse(&args[1..]).and_then(|opts| bench::run(&opts)),
+        Some("fuzz") => fuzz::Options::parse(&args[1..]).and_then(|opts| fuzz::run(&opts)),
         Some("expand") => util::expand(args.get(1).map(String::as_str)),
         Some("routes") => util::routes(),
         Some("help" | "--help" | "-h") | None => {
