@@ -4,8 +4,10 @@
 //!
 //! Input: a request in HTTP/1.1 form ([`input`]). Checks:
 //!
-//! - the status is 2xx or 4xx, never 5xx (a panic in an extractor or
-//!   handler is a 500, so it fails here too);
+//! - the status is 2xx, 4xx or a 308 trailing-slash redirect, never 5xx (a
+//!   panic in an extractor or handler is a 500, so it fails here too);
+//! - a 308's `location` is the path with its last `/` added or removed, and
+//!   the query kept;
 //! - every 4xx carries the JSON error body, `{"code": <status>NN,
 //!   "message": "..."}`;
 //! - a 2xx from an extractor route echoes exactly what `serde_json` /
@@ -44,7 +46,12 @@ pub fn check(data: &[u8]) {
     let response = send(&input);
     let status = response.status();
     let shown = || format!("{input:?}\n  -> {status} {:?}", response.bytes());
-    assert!(status.is_success() || status.is_client_error(), "not 2xx or 4xx: {}", shown());
+    if status == StatusCode::PERMANENT_REDIRECT {
+        let location = response.header("location").expect("a 308 has a `location`");
+        assert_eq!(location, toggled_slash(&input.uri), "{}", shown());
+        return;
+    }
+    assert!(status.is_success() || status.is_client_error(), "not 2xx, 308 or 4xx: {}", shown());
     if input.method == Method::HEAD {
         // No body to look at; the GET it falls back to is checked as a GET.
         return;
@@ -74,6 +81,20 @@ fn send(input: &Input<'_>) -> TestResponse {
         request = request.header(name, value);
     }
     RUNTIME.block_on(request.send())
+}
+
+/// The target with a trailing `/` removed from the path, or added to it.
+fn toggled_slash(uri: &mambo::Uri) -> String {
+    let path = uri.path();
+    let mut target = match path.strip_suffix('/') {
+        Some(without) if !without.is_empty() => without.to_owned(),
+        _ => format!("{path}/"),
+    };
+    if let Some(query) = uri.query() {
+        target.push('?');
+        target.push_str(query);
+    }
+    target
 }
 
 /// `{"code": u32, "message": string}` with the status as the code's first
@@ -205,13 +226,15 @@ mod tests {
             ("params", 200),
             ("headers", 200),
             ("text", 200),
+            ("redirect", 308),
         ];
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/extractors");
         for (seed, status) in rows {
             let data = std::fs::read(dir.join(seed)).unwrap();
             let input = Input::parse(&data).unwrap();
             assert_eq!(send(&input).status(), status, "{seed}");
-            assert!(expected(&input).is_some() || seed == "headers", "{seed}");
+            let routed = expected(&input).is_some();
+            assert!(routed || ["headers", "redirect"].contains(&seed), "{seed}");
         }
     }
 }

@@ -152,8 +152,9 @@ pub async fn text(body: String) -> Json<String> {
 }
 
 mambo::router! {
-    /// Every extractor route.
+    /// Every extractor route; a path off by a trailing slash is redirected.
     pub struct Extractors {
+        trailing_slash: redirect,
         routes: [
             json, json_small, json_value, form, form_pairs, query, query_map,
             query_optional, params, headers, text,
