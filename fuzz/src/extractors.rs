@@ -6,8 +6,8 @@
 //!
 //! - the status is 2xx, 4xx or a 308 trailing-slash redirect, never 5xx (a
 //!   panic in an extractor or handler is a 500, so it fails here too);
-//! - a 308's `location` is the path with its last `/` added or removed, and
-//!   the query kept;
+//! - a 308's `location` is visible ASCII and, percent-decoded, the path with
+//!   its last `/` added or removed and the query kept;
 //! - every 4xx carries the JSON error body, `{"code": <status>NN,
 //!   "message": "..."}`;
 //! - a 2xx from an extractor route echoes exactly what `serde_json` /
@@ -47,8 +47,14 @@ pub fn check(data: &[u8]) {
     let status = response.status();
     let shown = || format!("{input:?}\n  -> {status} {:?}", response.bytes());
     if status == StatusCode::PERMANENT_REDIRECT {
-        let location = response.header("location").expect("a 308 has a `location`");
-        assert_eq!(location, toggled_slash(&input.uri), "{}", shown());
+        let location = response.headers().get("location").expect("a 308 has a `location`");
+        let location = location.to_str().unwrap_or_else(|_| panic!("not ASCII: {}", shown()));
+        assert_eq!(
+            percent_decode_str(location).collect::<Vec<u8>>(),
+            percent_decode_str(&toggled_slash(&input.uri)).collect::<Vec<u8>>(),
+            "location != the target with its slash toggled, once decoded: {}",
+            shown()
+        );
         return;
     }
     assert!(status.is_success() || status.is_client_error(), "not 2xx, 308 or 4xx: {}", shown());
