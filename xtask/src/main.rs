@@ -3,12 +3,14 @@
 //! ```text
 //! cargo xtask bench <router|http|pinned|cpu|alloc|conn|compile|all> [--smoke] [--quick] [--mambo-bin PATH]
 //! cargo xtask attack [--quick] [--case NAME] [--list]
+//! cargo xtask fuzz --minutes N [--target NAME]
 //! cargo xtask expand     # the example routers after macro expansion
 //! cargo xtask routes     # the hello example's ROUTES table
 //! ```
 
 mod attack;
 mod bench;
+mod fuzz;
 mod util;
 
 use std::process::ExitCode;
@@ -36,6 +38,10 @@ commands:
       --quick           small counts, ~10 s a case: checks the harness itself
       --case NAME       run one case and print its row (RELIABILITY.md is left alone)
       --list            list the cases
+  fuzz --minutes N [--target NAME]
+                            run the cargo-fuzz targets of fuzz/ (lookup, param_decode, extractors)
+                            N minutes each (installs cargo-fuzz if missing; RUSTC_BOOTSTRAP=1),
+                            then rewrite fuzz/RESULTS.md
   expand [PACKAGE]          print a crate's library after macro expansion (default mambo-examples:
                             the hello and todo routers; mambo-github-router for the GitHub set)
   routes                    print the hello example's route table
@@ -46,6 +52,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("bench") => bench::Options::parse(&args[1..]).and_then(|opts| bench::run(&opts)),
         Some("attack") => attack::Options::parse(&args[1..]).and_then(|opts| attack::run(&opts)),
+        Some("fuzz") => fuzz::Options::parse(&args[1..]).and_then(|opts| fuzz::run(&opts)),
         Some("expand") => util::expand(args.get(1).map(String::as_str)),
         Some("routes") => util::routes(),
         Some("help" | "--help" | "-h") | None => {
