@@ -14,6 +14,7 @@ use std::task::{Context, Poll};
 
 use http::header::{ALLOW, HeaderValue, LOCATION};
 use http::{Method, StatusCode};
+use percent_encoding::{CONTROLS, percent_encode};
 
 // Public items are reached by the generated code through their public
 // paths (`::mambo::Lookup`); only what has no public path is here.
@@ -237,20 +238,26 @@ pub fn miss(miss: Miss, method: &Method, uri: &http::Uri) -> Response {
     }
 }
 
+/// The 308 to the path with its trailing slash added or removed, query kept.
+///
+/// `http::Uri` (like httparse beneath hyper) accepts raw UTF-8 in the path
+/// and query; `location` must be a URI, so those bytes are percent-encoded
+/// (`%` escapes already there are kept as they are).
 fn redirect_trailing_slash(direction: TrailingSlash, uri: &http::Uri) -> Response {
     let path = uri.path();
+    let path = match direction {
+        TrailingSlash::Add => path,
+        TrailingSlash::Remove => &path[..path.len() - 1],
+    };
     let mut location =
         String::with_capacity(path.len() + 1 + uri.query().map_or(0, |q| q.len() + 1));
-    match direction {
-        TrailingSlash::Add => {
-            location.push_str(path);
-            location.push('/');
-        }
-        TrailingSlash::Remove => location.push_str(&path[..path.len() - 1]),
+    location.extend(percent_encode(path.as_bytes(), CONTROLS));
+    if direction == TrailingSlash::Add {
+        location.push('/');
     }
     if let Some(query) = uri.query() {
         location.push('?');
-        location.push_str(query);
+        location.extend(percent_encode(query.as_bytes(), CONTROLS));
     }
     let mut response = StatusCode::PERMANENT_REDIRECT.into_response();
     match HeaderValue::try_from(location) {
@@ -293,4 +300,38 @@ pub fn trailing_slash_alternative(
         Cow::Owned(format!("{path}/"))
     };
     matches(&with_slash).then_some(TrailingSlash::Add)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location(direction: TrailingSlash, uri: &str) -> Vec<u8> {
+        let response = miss(Miss::Redirect(direction), &Method::GET, &uri.parse().unwrap());
+        assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
+        response.headers()[LOCATION].as_bytes().to_vec()
+    }
+
+    #[test]
+    fn redirect_keeps_the_query() {
+        assert_eq!(location(TrailingSlash::Add, "/a?x=1&y"), b"/a/?x=1&y");
+        assert_eq!(location(TrailingSlash::Remove, "/a/b/"), b"/a/b");
+    }
+
+    /// Regression (fuzz target `extractors`, `GET /query/map/?a=%ιٞ`):
+    /// hyper and `http::Uri` accept raw UTF-8 in the path and query, and the
+    /// redirect copied it into `location`, a header value that is not a URI
+    /// (nor visible ASCII). Non-ASCII bytes are percent-encoded; `%`
+    /// escapes already there are left as they are.
+    #[test]
+    fn redirect_percent_encodes_non_ascii() {
+        assert_eq!(
+            location(TrailingSlash::Remove, "/query/map/?a=%ιٞ"),
+            b"/query/map?a=%%CE%B9%D9%9E"
+        );
+        assert_eq!(
+            location(TrailingSlash::Add, "/caf\u{e9}?q=\u{e9}%C3%A9"),
+            b"/caf%C3%A9/?q=%C3%A9%C3%A9"
+        );
+    }
 }

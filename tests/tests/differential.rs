@@ -3,97 +3,13 @@
 //! static / parameter / catch-all routes, over more than 100 000 request
 //! paths (the concrete requests and mutations of them).
 //!
-//! matchit routes paths only; methods are resolved after the match, as axum
-//! does: the route with the method, else `HEAD` falls back to `GET`, else
-//! 405 with `Allow`.
-
-use std::collections::BTreeMap;
+//! The oracle (matchit, with methods resolved after the match as axum does)
+//! lives in `mambo_github_router::oracle`, shared with the `lookup` fuzz
+//! target (`fuzz/`), which feeds it arbitrary methods and paths.
 
 use mambo::{Lookup, Method};
+use mambo_github_router::oracle::{Answer, Oracle};
 use mambo_github_router::{github, overlap};
-
-/// The oracle: matchit plus a per-pattern method table.
-struct Oracle {
-    matcher: matchit::Router<String>,
-    methods: BTreeMap<String, Vec<(String, usize)>>,
-}
-
-fn to_matchit(pattern: &str) -> String {
-    pattern
-        .split('/')
-        .map(|segment| {
-            if let Some(name) = segment.strip_prefix(':') {
-                format!("{{{name}}}")
-            } else if let Some(name) = segment.strip_prefix('*') {
-                format!("{{*{name}}}")
-            } else {
-                segment.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-const ALLOW_ORDER: [&str; 9] =
-    ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"];
-
-#[derive(Debug, PartialEq)]
-enum Answer {
-    Found(usize, Vec<(String, String)>),
-    MethodNotAllowed(String),
-    NotFound,
-}
-
-impl Oracle {
-    fn new(table: &[(&str, &str)]) -> Self {
-        let mut matcher = matchit::Router::new();
-        let mut methods: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
-        for (index, (method, pattern)) in table.iter().enumerate() {
-            let entry = methods.entry(pattern.to_string()).or_default();
-            if entry.is_empty() {
-                matcher.insert(to_matchit(pattern), pattern.to_string()).unwrap();
-            }
-            entry.push((method.to_string(), index));
-        }
-        Oracle { matcher, methods }
-    }
-
-    fn answer(&self, method: &str, path: &str) -> Answer {
-        let Ok(matched) = self.matcher.at(path) else { return Answer::NotFound };
-        let table = &self.methods[matched.value];
-        let find = |m: &str| table.iter().find(|(method, _)| method == m).map(|(_, i)| *i);
-        let route = find(method).or_else(|| if method == "HEAD" { find("GET") } else { None });
-        match route {
-            Some(route) => Answer::Found(
-                route,
-                matched.params.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
-            ),
-            None => {
-                let mut allow: Vec<&str> = table.iter().map(|(m, _)| m.as_str()).collect();
-                if allow.contains(&"GET") {
-                    allow.push("HEAD");
-                }
-                allow.push("OPTIONS");
-                allow.sort_by_key(|m| {
-                    (ALLOW_ORDER.iter().position(|o| o == m).unwrap_or(9), m.to_string())
-                });
-                allow.dedup();
-                Answer::MethodNotAllowed(allow.join(", "))
-            }
-        }
-    }
-}
-
-fn ours<const N: usize>(lookup: Lookup<'_, N>) -> Answer {
-    match lookup {
-        Lookup::Found { route, params } => {
-            Answer::Found(route, params.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
-        }
-        Lookup::MethodNotAllowed { allow } => Answer::MethodNotAllowed(allow.to_owned()),
-        Lookup::NotFound => Answer::NotFound,
-        Lookup::Redirect(_) => panic!("these routers do not redirect"),
-    }
-}
 
 const METHODS: [&str; 8] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "PURGE"];
 
@@ -159,7 +75,7 @@ fn compare<const N: usize>(
     for path in paths {
         for method in METHODS {
             let expected = oracle.answer(method, path);
-            let got = ours(lookup(&Method::from_bytes(method.as_bytes()).unwrap(), path));
+            let got = Answer::of(lookup(&Method::from_bytes(method.as_bytes()).unwrap(), path));
             if got != expected {
                 mismatches += 1;
                 if failures.len() < 20 {
@@ -254,6 +170,7 @@ fn the_oracle_is_not_trivial() {
             Answer::Found(..) => found += 1,
             Answer::NotFound => missed += 1,
             Answer::MethodNotAllowed(_) => not_allowed += 1,
+            Answer::Redirect(_) => unreachable!("the oracle never redirects"),
         }
         let _ = api.lookup(&Method::DELETE, path);
     }

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo xtask bench <router|http|pinned|cpu|alloc|conn|compile|all> [--smoke] [--quick] [--mambo-bin PATH]
 //! cargo xtask attack [--quick] [--case NAME] [--list]
+//! cargo xtask fuzz --minutes N [--target NAME]
 //! cargo xtask restart [--quick] [--app hello|todo] [--only rolling|swap]
 //! cargo xtask expand     # the example routers after macro expansion
 //! cargo xtask routes     # the hello example's ROUTES table
@@ -10,6 +11,7 @@
 
 mod attack;
 mod bench;
+mod fuzz;
 mod restart;
 mod util;
 
@@ -38,6 +40,10 @@ commands:
       --quick           small counts, ~10 s a case: checks the harness itself
       --case NAME       run one case and print its row (RELIABILITY.md is left alone)
       --list            list the cases
+  fuzz --minutes N [--target NAME]
+                            run the cargo-fuzz targets of fuzz/ (lookup, param_decode, extractors)
+                            N minutes each (installs cargo-fuzz if missing; RUSTC_BOOTSTRAP=1),
+                            then rewrite fuzz/RESULTS.md
   restart [options]         zero-downtime restarts of a release example under wrk, on 127.0.0.1:
                             (a) rolling restart of three instances behind nginx, (b) binary swap
                             on one port with SO_REUSEPORT; installs nginx and wrk with apt-get if
@@ -57,6 +63,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("bench") => bench::Options::parse(&args[1..]).and_then(|opts| bench::run(&opts)),
         Some("attack") => attack::Options::parse(&args[1..]).and_then(|opts| attack::run(&opts)),
+        Some("fuzz") => fuzz::Options::parse(&args[1..]).and_then(|opts| fuzz::run(&opts)),
         Some("restart") => restart::Options::parse(&args[1..]).and_then(|opts| restart::run(&opts)),
         Some("expand") => util::expand(args.get(1).map(String::as_str)),
         Some("routes") => util::routes(),

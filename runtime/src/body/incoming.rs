@@ -62,8 +62,9 @@ impl MinRate {
 
     /// How long the handler may have waited in all once `received` bytes
     /// arrived.
-    fn allowed_wait(&self, received: u64) -> Duration {
-        let earned = Duration::from_secs_f64(received as f64 / f64::from(self.bytes_per_second));
+    fn allowed_wait(&self, received: u32) -> Duration {
+        let earned =
+            Duration::from_secs_f64(f64::from(received) / f64::from(self.bytes_per_second));
         self.grace.saturating_add(earned)
     }
 }
@@ -113,7 +114,9 @@ pub struct IncomingBody {
     gate: Option<Arc<dyn ReadGate>>,
     /// The clock, from the first read that had to wait.
     wait: Option<Pin<Box<Wait>>>,
-    received: u64,
+    /// Body bytes read so far, for the rate (saturating: 4 GiB at the
+    /// slowest rate allowed is hours of waiting).
+    received: u32,
     timed_out: bool,
 }
 
@@ -144,7 +147,7 @@ const FAR_AWAY: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 impl WaitProj<'_> {
     /// Starts a wait, unless one is under way, with the deadline the
     /// limits give after `received` bytes.
-    fn start(&mut self, received: u64) {
+    fn start(&mut self, received: u32) {
         if self.since.is_some() {
             return;
         }
@@ -246,7 +249,8 @@ impl HttpBody for IncomingBody {
             Poll::Ready(frame) => {
                 this.stop_waiting();
                 if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref)) {
-                    this.received += data.map_or(0, |d| d.len() as u64);
+                    let len = data.map_or(0, |d| u32::try_from(d.len()).unwrap_or(u32::MAX));
+                    this.received = this.received.saturating_add(len);
                 }
                 Poll::Ready(frame.map(|f| f.map_err(Into::into)))
             }

@@ -107,11 +107,7 @@ impl HttpBody for Body {
             Body::Empty => Poll::Ready(None),
             this @ Body::Full(_) => {
                 let Body::Full(bytes) = std::mem::take(this) else { unreachable!() };
-                if bytes.is_empty() {
-                    Poll::Ready(None)
-                } else {
-                    Poll::Ready(Some(Ok(Frame::data(bytes))))
-                }
+                only_frame(bytes)
             }
             Body::Incoming(body) => Pin::new(body).poll_frame(cx),
             Body::Boxed(body) => Pin::new(&mut body.0).poll_frame(cx),
@@ -135,6 +131,12 @@ impl HttpBody for Body {
             Body::Boxed(body) => body.0.size_hint(),
         }
     }
+}
+
+/// A buffer as a body's one and only frame (none when it is empty).
+#[inline]
+fn only_frame(bytes: Bytes) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    Poll::Ready((!bytes.is_empty()).then(|| Ok(Frame::data(bytes))))
 }
 
 /// A stream of body chunks, for [`ResponseBody::Stream`].
@@ -194,11 +196,7 @@ impl HttpBody for ResponseBody {
             ResponseBody::Empty => Poll::Ready(None),
             this @ ResponseBody::Full(_) => {
                 let ResponseBody::Full(bytes) = std::mem::take(this) else { unreachable!() };
-                if bytes.is_empty() {
-                    Poll::Ready(None)
-                } else {
-                    Poll::Ready(Some(Ok(Frame::data(bytes))))
-                }
+                only_frame(bytes)
             }
             ResponseBody::Stream(stream) => match stream.as_mut().poll_next(cx) {
                 Poll::Ready(Some(Ok(bytes))) => Poll::Ready(Some(Ok(Frame::data(bytes)))),

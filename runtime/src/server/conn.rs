@@ -184,9 +184,9 @@ where
     }
 }
 
-/// The connection's I/O, recording in its activity that bytes went out and
-/// whether the write took all it was given (see `idle`: a response draining
-/// to a slow reader is not idle).
+/// The connection's I/O, recording in its activity that bytes went out, and
+/// that a write had to wait for room (see `idle`: a response draining to a
+/// slow reader is not idle).
 struct NotingWrites<I, R> {
     io: I,
     conn: Arc<ConnState<R>>,
@@ -211,7 +211,7 @@ impl<I: AsyncWrite + Unpin, R> AsyncWrite for NotingWrites<I, R> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.io).poll_write(cx, buf);
-        self.noted(written, buf.len())
+        self.noted(written)
     }
 
     #[inline]
@@ -221,7 +221,7 @@ impl<I: AsyncWrite + Unpin, R> AsyncWrite for NotingWrites<I, R> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
-        self.noted(written, bufs.iter().map(|buf| buf.len()).sum())
+        self.noted(written)
     }
 
     #[inline]
@@ -242,9 +242,11 @@ impl<I: AsyncWrite + Unpin, R> AsyncWrite for NotingWrites<I, R> {
 
 impl<I, R> NotingWrites<I, R> {
     #[inline]
-    fn noted(&self, written: Poll<io::Result<usize>>, offered: usize) -> Poll<io::Result<usize>> {
-        if let Poll::Ready(Ok(n @ 1..)) = written {
-            self.conn.activity.wrote(n, offered);
+    fn noted(&self, written: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        match written {
+            Poll::Ready(Ok(1..)) => self.conn.activity.wrote(),
+            Poll::Pending => self.conn.activity.blocked(),
+            Poll::Ready(_) => {}
         }
         written
     }

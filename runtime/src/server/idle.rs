@@ -14,8 +14,8 @@
 //! Idle means the client asks nothing of the server: a connection is *busy*
 //! over a tick when a request started, a handler was running, or response
 //! bytes moved — and writes count only while a response is unfinished
-//! ([`Activity::open_response`]) or the last write left bytes behind (a large
-//! response draining to a slow reader). What the server writes on its own
+//! ([`Activity::open_response`]) or a write had to wait for room in the
+//! socket (a large response draining to a slow reader). What the server writes on its own
 //! (HTTP/2 PING and SETTINGS acknowledgements, WINDOW_UPDATE, GOAWAY) never
 //! keeps a connection open, so a client that only pings is closed like a
 //! silent one.
@@ -81,8 +81,8 @@ pub(crate) struct Activity {
     started: AtomicU8,
     /// Whether bytes were written since the last tick.
     wrote: AtomicBool,
-    /// Whether a write since the last tick took only part of what it was
-    /// given: the output is backed up behind a slow reader.
+    /// Whether a write since the last tick had to wait for room in the
+    /// socket: the output is backed up behind a slow reader.
     backlog: AtomicBool,
 }
 
@@ -127,13 +127,17 @@ impl Activity {
         }
     }
 
-    /// Records a write that took `written` bytes of the `offered` ones.
+    /// Records that bytes were written.
     #[inline]
-    pub(crate) fn wrote(&self, written: usize, offered: usize) {
+    pub(crate) fn wrote(&self) {
         self.wrote.store(true, Ordering::Relaxed);
-        if written < offered {
-            self.backlog.store(true, Ordering::Relaxed);
-        }
+    }
+
+    /// Records that a write had to wait: the socket is full, output is
+    /// backed up behind a slow reader.
+    #[inline]
+    pub(crate) fn blocked(&self) {
+        self.backlog.store(true, Ordering::Relaxed);
     }
 
     /// Counts a response as unfinished until
@@ -355,7 +359,7 @@ mod tests {
         drop(activity.start_request(Version::HTTP_2));
         assert_eq!(ticks(&mut watch, &activity, 3)[2], Verdict::CloseGracefully);
         activity.open_response();
-        activity.wrote(17, 17);
+        activity.wrote();
         assert_eq!(watch.on_tick(&activity), Verdict::Drop);
     }
 
@@ -368,7 +372,7 @@ mod tests {
         drop(answering);
         activity.open_response();
         for _ in 0..5 {
-            activity.wrote(100, 100);
+            activity.wrote();
             assert_eq!(watch.on_tick(&activity), Verdict::Keep);
         }
         // A response that stopped moving (the client does not read) is quiet.
@@ -376,14 +380,15 @@ mod tests {
     }
 
     #[test]
-    fn writes_that_leave_bytes_behind_keep_a_connection_open() {
+    fn writes_to_a_full_socket_keep_a_connection_open() {
         // A large buffered response draining to a slow reader: its body is
-        // already handed over, but the writes do not take all they are given.
+        // already handed over, but the writes have to wait for room.
         let mut watch = IdleWatch::new(Some(SECOND), None);
         let activity = Activity::default();
         drop(activity.start_request(Version::HTTP_11));
         for _ in 0..5 {
-            activity.wrote(4096, 100_000);
+            activity.blocked();
+            activity.wrote();
             assert_eq!(watch.on_tick(&activity), Verdict::Keep);
         }
     }
@@ -397,7 +402,7 @@ mod tests {
         assert_eq!(watch.on_tick(&activity), Verdict::Keep);
         let mut verdicts = Vec::new();
         for _ in 0..3 {
-            activity.wrote(17, 17);
+            activity.wrote();
             verdicts.push(watch.on_tick(&activity));
         }
         assert_eq!(verdicts, [Verdict::Keep, Verdict::CloseGracefully, Verdict::Drop]);
@@ -406,7 +411,7 @@ mod tests {
         let pinged = Activity::default();
         let verdicts: Vec<_> = (0..2)
             .map(|_| {
-                pinged.wrote(17, 17);
+                pinged.wrote();
                 never_served.on_tick(&pinged)
             })
             .collect();
@@ -459,7 +464,7 @@ mod tests {
         // a request then was answered with `connection: close`.
         assert_eq!(watch.on_tick(&activity), Verdict::CloseGracefully);
         activity.open_response();
-        activity.wrote(10, 10);
+        activity.wrote();
         assert_eq!(watch.on_tick(&activity), Verdict::Keep);
         activity.close_response();
         assert_eq!(watch.on_tick(&activity), Verdict::Drop);

@@ -45,17 +45,21 @@ pub(crate) struct ServedBody<R: Send + Sync + 'static> {
     follow: Option<Follow<R>>,
 }
 
-/// What a followed body holds: its connection, and the bytes it counts
-/// there as unsent (HTTP/2 only).
+/// What a followed body holds: its connection, and on HTTP/2 the bytes it
+/// counts there as unsent. Kept to 16 bytes: hyper moves the response, body
+/// included, several times per request.
 struct Follow<R: Send + Sync + 'static> {
     conn: Arc<ConnState<R>>,
-    http2: bool,
-    /// Bytes of this body counted in the connection's output budget.
-    unsent: u64,
+    /// Bytes of this body counted in the connection's output budget
+    /// (bodies are in memory: 4 GiB is out of reach, and counts saturate).
+    unsent: u32,
     /// The size of the frame hyper took last, still counted until the next
-    /// poll.
-    last: u64,
+    /// poll; [`UNCOUNTED`] on HTTP/1.1, where nothing is counted.
+    last: u32,
 }
+
+/// [`Follow::last`] of a body followed but not counted (HTTP/1.1).
+const UNCOUNTED: u32 = u32::MAX;
 
 /// Wraps the router's response for hyper, following it when the
 /// connection needs to (see the module docs).
@@ -81,48 +85,66 @@ pub(crate) fn serve<R: Send + Sync + 'static>(
     response.map(|body| ServedBody { follow: Some(Follow::start(conn, http2, &body)), body })
 }
 
+/// `bytes` as a count that fits [`Follow`], short of [`UNCOUNTED`].
+fn count(bytes: usize) -> u32 {
+    u32::try_from(bytes).unwrap_or(UNCOUNTED - 1).min(UNCOUNTED - 1)
+}
+
 impl<R: Send + Sync + 'static> Follow<R> {
     #[cold]
     fn start(conn: Arc<ConnState<R>>, http2: bool, body: &ResponseBody) -> Self {
         conn.activity.open_response();
+        if !http2 {
+            return Follow { conn, unsent: 0, last: UNCOUNTED };
+        }
         let unsent = match body {
-            ResponseBody::Full(bytes) if http2 => bytes.len() as u64,
+            ResponseBody::Full(bytes) => count(bytes.len()),
             _ => 0,
         };
-        conn.output.add(unsent);
-        if http2 {
-            // The handler stopped running: its estimate is free, its
-            // response counted instead.
-            conn.output.wake_waiting();
-        }
-        Follow { conn, http2, unsent, last: 0 }
+        conn.output.add(u64::from(unsent));
+        // The handler stopped running: its estimate is free, its response
+        // counted instead.
+        conn.output.wake_waiting();
+        Follow { conn, unsent, last: 0 }
+    }
+
+    /// Whether this body counts its bytes (HTTP/2).
+    fn counts(&self) -> bool {
+        self.last != UNCOUNTED
     }
 
     /// hyper asks for the next frame: the last one went out.
     fn next_frame(&mut self) {
+        if !self.counts() {
+            return;
+        }
         let sent = std::mem::take(&mut self.last);
         self.unsent -= sent;
-        self.conn.output.remove(sent);
+        self.conn.output.remove(u64::from(sent));
     }
 
     /// hyper takes a frame of `len` bytes, counted until the next poll;
     /// `counted` when it was counted already (a buffered body's).
     fn took(&mut self, len: usize, counted: bool) {
-        if !self.http2 {
+        if !self.counts() {
             return;
         }
-        let len = len as u64;
-        if !counted {
+        let len = count(len);
+        let len = if counted {
+            len.min(self.unsent)
+        } else {
+            let len = len.min(UNCOUNTED - 1 - self.unsent);
             self.unsent += len;
-            self.conn.output.add(len);
-        }
+            self.conn.output.add(u64::from(len));
+            len
+        };
         self.last = len;
     }
 }
 
 impl<R: Send + Sync + 'static> Drop for Follow<R> {
     fn drop(&mut self) {
-        self.conn.output.remove(self.unsent);
+        self.conn.output.remove(u64::from(self.unsent));
         self.conn.activity.close_response();
     }
 }
@@ -142,7 +164,7 @@ impl<R: Send + Sync + 'static> HttpBody for ServedBody<R> {
         };
         follow.next_frame();
         match &mut this.body {
-            ResponseBody::Full(rest) if follow.http2 => {
+            ResponseBody::Full(rest) if follow.counts() => {
                 if rest.is_empty() {
                     return Poll::Ready(None);
                 }

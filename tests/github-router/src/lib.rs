@@ -26,6 +26,10 @@ pub mod bench {
     include!(concat!(env!("OUT_DIR"), "/BenchApi.rs"));
 }
 
+/// matchit routing the same tables: the differential tests' oracle.
+#[cfg(feature = "oracle")]
+pub mod oracle;
+
 pub use mambo::{Lookup, Method};
 
 /// The GitHub routes, in `github_routes.txt` order.
