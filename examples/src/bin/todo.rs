@@ -19,6 +19,11 @@ use mambo_examples::todo::db::IN_MEMORY;
 use mambo_examples::todo::{Db, TodoApi};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc, jemalloc or the system allocator, by cargo feature (see
+/// `mambo_examples::alloc`).
+#[global_allocator]
+static ALLOCATOR: mambo_examples::alloc::Chosen = mambo_examples::alloc::CHOSEN;
+
 /// Command-line options.
 struct Options {
     db: String,
@@ -77,6 +82,10 @@ async fn main() -> std::io::Result<()> {
     let listening = server.listen()?;
     let storage =
         if options.db == IN_MEMORY { "in memory".to_owned() } else { format!("in {}", options.db) };
-    println!("todo listening on http://{} (todos {storage})", listening.local_addr());
+    println!(
+        "todo listening on http://{} (todos {storage}, allocator {})",
+        listening.local_addr(),
+        mambo_examples::alloc::NAME
+    );
     listening.serve(TodoApi::with_db(db)).await
 }

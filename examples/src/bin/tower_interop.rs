@@ -43,6 +43,11 @@ use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc, jemalloc or the system allocator, by cargo feature (see
+/// `mambo_examples::alloc`).
+#[global_allocator]
+static ALLOCATOR: mambo_examples::alloc::Chosen = mambo_examples::alloc::CHOSEN;
+
 /// The header the tower-http layer sets on every response.
 const SERVED_BY: HeaderName = HeaderName::from_static("x-served-by");
 
