@@ -13,7 +13,7 @@
 
 use mambo_examples::hello::Hello;
 
-/// mimalloc, jemalloc or the system allocator, by cargo feature (see
+/// The system allocator, mimalloc or jemalloc, by cargo feature (see
 /// `mambo_examples::alloc`).
 #[global_allocator]
 static ALLOCATOR: mambo_examples::alloc::Chosen = mambo_examples::alloc::CHOSEN;
@@ -91,10 +91,11 @@ fn main() -> std::io::Result<()> {
         server = server.workers(workers);
     }
     let listening = server.listen()?;
+    mambo_examples::alloc::start_trimming();
     println!(
         "hello listening on http://{} (allocator {})",
         listening.local_addr(),
-        mambo_examples::alloc::NAME
+        mambo_examples::alloc::SUMMARY
     );
     tokio::runtime::Runtime::new()?.block_on(listening.serve(Hello::new()))
 }
