@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo xtask bench <router|http|pinned|cpu|alloc|conn|compile|all> [--smoke] [--quick] [--mambo-bin PATH]
-//! cargo xtask attack [--quick] [--case NAME] [--list] [--allocator system|mimalloc|jemalloc]
+//! cargo xtask attack [--quick] [--case NAME] [--list] [--allocator system|system-trim|mimalloc|jemalloc]
 //! cargo xtask expand     # the example routers after macro expansion
 //! cargo xtask routes     # the hello example's ROUTES table
 //! ```
@@ -36,8 +36,8 @@ commands:
       --quick           small counts, ~10 s a case: checks the harness itself
       --case NAME       run one case and print its row (RELIABILITY.md is left alone)
       --list            list the cases
-      --allocator NAME  build the examples with system, mimalloc or jemalloc (default: the
-                        examples' default feature, see examples/src/alloc.rs)
+      --allocator NAME  build the examples with system, system-trim (glibc, trimmed every
+                        second: the default), mimalloc or jemalloc (examples/src/alloc.rs)
   expand [PACKAGE]          print a crate's library after macro expansion (default mambo-examples:
                             the hello and todo routers; mambo-github-router for the GitHub set)
   routes                    print the hello example's route table

@@ -62,7 +62,9 @@ impl Options {
                     opts.case = Some(name.clone());
                 }
                 "--allocator" => {
-                    let name = it.next().ok_or("--allocator needs system, mimalloc or jemalloc")?;
+                    let name = it
+                        .next()
+                        .ok_or("--allocator needs system, system-trim, mimalloc or jemalloc")?;
                     opts.allocator = Allocator::parse(name)?;
                 }
                 other => return Err(format!("unexpected `{other}`; see `cargo xtask help`")),

@@ -40,12 +40,15 @@ impl App {
     }
 }
 
-/// The global allocator the examples are built with: one of
-/// `mambo-examples`' cargo features (`examples/src/alloc.rs`).
+/// The global allocator the examples are built with: `mambo-examples`'
+/// cargo features (`examples/src/alloc.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Allocator {
-    /// The system allocator (glibc malloc): no feature.
+    /// The system allocator (glibc malloc), untouched: no feature.
     System,
+    /// The system allocator with a `malloc_trim(0)` every second: feature
+    /// `malloc-trim`, the examples' default.
+    SystemTrim,
     /// Feature `mimalloc`.
     Mimalloc,
     /// Feature `jemalloc`.
@@ -54,16 +57,18 @@ pub enum Allocator {
 
 impl Allocator {
     /// Every allocator, in `--allocator`'s order.
-    pub const ALL: [Allocator; 3] = [Allocator::System, Allocator::Mimalloc, Allocator::Jemalloc];
+    pub const ALL: [Allocator; 4] =
+        [Allocator::System, Allocator::SystemTrim, Allocator::Mimalloc, Allocator::Jemalloc];
 
     /// What the examples use without `--features`: `mambo-examples`'
-    /// default feature (a test keeps the two in step).
-    pub const DEFAULT: Allocator = Allocator::System;
+    /// default features (a test keeps the two in step).
+    pub const DEFAULT: Allocator = Allocator::SystemTrim;
 
     /// The name `--allocator` takes, and the report shows.
     pub fn name(self) -> &'static str {
         match self {
             Allocator::System => "system",
+            Allocator::SystemTrim => "system-trim",
             Allocator::Mimalloc => "mimalloc",
             Allocator::Jemalloc => "jemalloc",
         }
@@ -77,13 +82,23 @@ impl Allocator {
         })
     }
 
-    /// The `cargo build` arguments that select it, whatever the default is.
-    pub fn cargo_args(self) -> Vec<&'static str> {
+    /// `mambo-examples`' features that select it.
+    pub fn features(self) -> &'static [&'static str] {
         match self {
-            Allocator::System => vec!["--no-default-features"],
-            Allocator::Mimalloc => vec!["--no-default-features", "--features", "mimalloc"],
-            Allocator::Jemalloc => vec!["--no-default-features", "--features", "jemalloc"],
+            Allocator::System => &[],
+            Allocator::SystemTrim => &["malloc-trim"],
+            Allocator::Mimalloc => &["mimalloc"],
+            Allocator::Jemalloc => &["jemalloc"],
         }
+    }
+
+    /// The `cargo build` arguments that select it, whatever the default is.
+    pub fn cargo_args(self) -> Vec<String> {
+        let mut args = vec!["--no-default-features".to_owned()];
+        if !self.features().is_empty() {
+            args.extend(["--features".to_owned(), self.features().join(",")]);
+        }
+        args
     }
 }
 
@@ -184,7 +199,12 @@ mod tests {
         for a in Allocator::ALL {
             assert_eq!(Allocator::parse(a.name()), Ok(a));
         }
-        assert!(Allocator::parse("tcmalloc").unwrap_err().contains("mimalloc"));
+        assert!(Allocator::parse("tcmalloc").unwrap_err().contains("system-trim"));
+        assert_eq!(Allocator::System.cargo_args(), ["--no-default-features"]);
+        assert_eq!(
+            Allocator::Jemalloc.cargo_args(),
+            ["--no-default-features", "--features", "jemalloc"]
+        );
     }
 
     #[test]
@@ -195,10 +215,9 @@ mod tests {
             .find_map(|l| l.trim().strip_prefix("default = "))
             .unwrap_or("[]")
             .trim();
-        let expected = match Allocator::DEFAULT {
-            Allocator::System => "[]".to_owned(),
-            other => format!("[\"{}\"]", other.name()),
-        };
+        let quoted: Vec<String> =
+            Allocator::DEFAULT.features().iter().map(|f| format!("\"{f}\"")).collect();
+        let expected = format!("[{}]", quoted.join(", "));
         assert_eq!(
             default, expected,
             "examples/Cargo.toml's default feature vs Allocator::DEFAULT"
