@@ -2,6 +2,7 @@
 //! machine, in the manner of `BENCHMARKS.md`.
 
 use super::case::{CASE_LIMIT, Case, Measured};
+use super::target::Allocator;
 use crate::bench::report::{self as bench_report, Table};
 use crate::util;
 
@@ -40,7 +41,7 @@ pub struct RunInfo {
 
 impl RunInfo {
     /// The facts of this run on this machine.
-    pub fn gather(command: String, quick: bool, nofile: u64) -> RunInfo {
+    pub fn gather(command: String, quick: bool, nofile: u64, allocator: Allocator) -> RunInfo {
         let commit = util::version_of(
             "git",
             &["-C", &util::root().to_string_lossy(), "rev-parse", "--short", "HEAD"],
@@ -55,6 +56,7 @@ impl RunInfo {
             "git commit".to_owned(),
             if dirty { format!("{commit} (with uncommitted changes)") } else { commit },
         )];
+        facts.push(("the examples' allocator (`--allocator`)".into(), allocator.name().to_owned()));
         facts.extend(bench_report::machine());
         facts.push((
             "open files (`ulimit -n`, raised to the hard limit)".into(),
