@@ -2,6 +2,7 @@
 //! load the same routers the binaries in `src/bin/` serve.
 #![deny(missing_docs)]
 
+pub mod alloc;
 pub mod hello;
 pub mod server_env;
 pub mod socket_activation;

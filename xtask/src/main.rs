@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo xtask bench <router|http|pinned|cpu|alloc|conn|compile|all> [--smoke] [--quick] [--mambo-bin PATH]
-//! cargo xtask attack [--quick] [--case NAME] [--list]
+//! cargo xtask attack [--quick] [--case NAME] [--list] [--allocator system|system-trim|mimalloc|jemalloc]
 //! cargo xtask fuzz --minutes N [--target NAME]
 //! cargo xtask restart [--quick] [--app hello|todo] [--only rolling|swap]
 //! cargo xtask expand     # the example routers after macro expansion
@@ -40,6 +40,8 @@ commands:
       --quick           small counts, ~10 s a case: checks the harness itself
       --case NAME       run one case and print its row (RELIABILITY.md is left alone)
       --list            list the cases
+      --allocator NAME  build the examples with system, system-trim (glibc, trimmed every
+                        second: the default), mimalloc or jemalloc (examples/src/alloc.rs)
   fuzz --minutes N [--target NAME]
                             run the cargo-fuzz targets of fuzz/ (lookup, param_decode, extractors)
                             N minutes each (installs cargo-fuzz if missing; RUSTC_BOOTSTRAP=1),

@@ -19,6 +19,11 @@
 
 use mambo_examples::hello::Hello;
 
+/// The system allocator, mimalloc or jemalloc, by cargo feature (see
+/// `mambo_examples::alloc`).
+#[global_allocator]
+static ALLOCATOR: mambo_examples::alloc::Chosen = mambo_examples::alloc::CHOSEN;
+
 /// Command-line options.
 struct Options {
     addr: String,
@@ -103,6 +108,11 @@ fn main() -> std::io::Result<()> {
         server = server.workers(workers);
     }
     let listening = server.listen()?;
-    println!("hello listening on http://{}", listening.local_addr());
+    mambo_examples::alloc::start_trimming();
+    println!(
+        "hello listening on http://{} (allocator {})",
+        listening.local_addr(),
+        mambo_examples::alloc::SUMMARY
+    );
     tokio::runtime::Runtime::new()?.block_on(listening.serve(Hello::new()))
 }

@@ -24,6 +24,11 @@ use mambo_examples::todo::db::IN_MEMORY;
 use mambo_examples::todo::{Db, TodoApi};
 use tracing_subscriber::EnvFilter;
 
+/// The system allocator, mimalloc or jemalloc, by cargo feature (see
+/// `mambo_examples::alloc`).
+#[global_allocator]
+static ALLOCATOR: mambo_examples::alloc::Chosen = mambo_examples::alloc::CHOSEN;
+
 /// Command-line options.
 struct Options {
     db: String,
@@ -91,8 +96,13 @@ async fn main() -> std::io::Result<()> {
         server = server.reuse_port(true);
     }
     let listening = server.listen()?;
+    mambo_examples::alloc::start_trimming();
     let storage =
         if options.db == IN_MEMORY { "in memory".to_owned() } else { format!("in {}", options.db) };
-    println!("todo listening on http://{} (todos {storage})", listening.local_addr());
+    println!(
+        "todo listening on http://{} (todos {storage}, allocator {})",
+        listening.local_addr(),
+        mambo_examples::alloc::SUMMARY
+    );
     listening.serve(TodoApi::with_db(db)).await
 }

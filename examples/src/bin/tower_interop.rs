@@ -43,6 +43,11 @@ use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tracing_subscriber::EnvFilter;
 
+/// The system allocator, mimalloc or jemalloc, by cargo feature (see
+/// `mambo_examples::alloc`).
+#[global_allocator]
+static ALLOCATOR: mambo_examples::alloc::Chosen = mambo_examples::alloc::CHOSEN;
+
 /// The header the tower-http layer sets on every response.
 const SERVED_BY: HeaderName = HeaderName::from_static("x-served-by");
 
@@ -84,6 +89,7 @@ async fn main() -> std::io::Result<()> {
     let api = TowerService::new(TodoApi::with_db(db));
 
     let listener = tokio::net::TcpListener::bind(&addr).await?;
+    mambo_examples::alloc::start_trimming();
     let local_addr = listener.local_addr()?;
     println!("tower_interop listening on http://{local_addr}");
 

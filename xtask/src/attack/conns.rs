@@ -153,6 +153,11 @@ pub fn burst_rss(ctx: &Ctx) -> Result<Measured, String> {
         // Let the server's tasks end and its allocator settle.
         std::thread::sleep(Duration::from_secs(1));
         after_each.push(watch::rss_now(pid).ok_or("the server is gone")?);
+        eprintln!(
+            "  after burst {}: RSS {:.1} MiB",
+            after_each.len(),
+            *after_each.last().expect("just pushed") as f64 / 1024.0
+        );
     }
     let seen = scene.finish();
     let first = after_each[0];
@@ -166,9 +171,10 @@ pub fn burst_rss(ctx: &Ctx) -> Result<Measured, String> {
     Ok(Measured {
         figure: format!(
             "{bursts} bursts × {size}{done}: RSS {:.1} MiB after the first, {:.1} MiB after the \
-             last (×{ratio:.2}); answers {answers}; {}",
+             last (×{ratio:.2}), peak {:.1} MiB; answers {answers}; {}",
             first as f64 / 1024.0,
             last as f64 / 1024.0,
+            seen.rss.peak as f64 / 1024.0,
             seen.normal.describe()
         ),
         holds: ratio <= 1.2 && after_each.len() == bursts,

@@ -29,6 +29,7 @@ mod wire;
 use std::time::Instant;
 
 use case::{Case, Ctx};
+use target::Allocator;
 
 /// Options of `cargo xtask attack`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,10 +41,12 @@ pub struct Options {
     pub case: Option<String>,
     /// List the cases and exit.
     pub list: bool,
+    /// The global allocator the examples are built with.
+    pub allocator: Allocator,
 }
 
 impl Options {
-    /// Parses `[--quick] [--case NAME] [--list]`.
+    /// Parses `[--quick] [--case NAME] [--list] [--allocator NAME]`.
     pub fn parse(args: &[String]) -> Result<Options, String> {
         let mut opts = Options::default();
         let mut it = args.iter();
@@ -57,6 +60,12 @@ impl Options {
                         return Err(format!("no case `{name}`; the cases: {}", names().join(", ")));
                     }
                     opts.case = Some(name.clone());
+                }
+                "--allocator" => {
+                    let name = it
+                        .next()
+                        .ok_or("--allocator needs system, system-trim, mimalloc or jemalloc")?;
+                    opts.allocator = Allocator::parse(name)?;
                 }
                 other => return Err(format!("unexpected `{other}`; see `cargo xtask help`")),
             }
@@ -190,18 +199,19 @@ pub fn run(opts: &Options) -> Result<(), String> {
         None => CASES.iter().collect(),
     };
     let nofile = nofile::raise_to_hard()?;
-    let (hello, todo) = target::build()?;
+    let (hello, todo) = target::build(opts.allocator)?;
     let ctx = Ctx::new(opts.quick, hello, todo)?;
     let mut rows = Vec::new();
     for case in cases {
-        eprintln!("\n=== attack {} ===", case.name);
+        eprintln!("\n=== attack {} (allocator {}) ===", case.name, opts.allocator.name());
         ctx.begin_case();
         let start = Instant::now();
         let result = (case.run)(&ctx);
         match &result {
             Ok(m) => eprintln!(
-                "{} in {}: {}\n  {}",
+                "{} ({}) in {}: {}\n  {}",
                 case.name,
+                opts.allocator.name(),
                 stats::secs(start.elapsed()),
                 if m.holds { "holds" } else { "DOES NOT HOLD" },
                 m.figure
@@ -214,8 +224,12 @@ pub fn run(opts: &Options) -> Result<(), String> {
     if opts.quick {
         command.push_str(" --quick");
     }
+    if opts.allocator != Allocator::DEFAULT {
+        command.push_str(&format!(" --allocator {}", opts.allocator.name()));
+    }
     if opts.case.is_none() {
-        report::write(&report::RunInfo::gather(command, opts.quick, nofile), &rows)?;
+        let info = report::RunInfo::gather(command, opts.quick, nofile, opts.allocator);
+        report::write(&info, &rows)?;
     }
     let failing: Vec<&str> = rows.iter().filter(|r| !r.holds()).map(|r| r.case.name).collect();
     if failing.is_empty() {
@@ -248,6 +262,10 @@ mod tests {
         assert!(parse(&["--case"]).is_err());
         assert!(parse(&["--case", "nope"]).unwrap_err().contains("h2-ping-idle"));
         assert!(parse(&["--bogus"]).is_err());
+        assert_eq!(parse(&[]).unwrap().allocator, Allocator::DEFAULT);
+        assert_eq!(parse(&["--allocator", "jemalloc"]).unwrap().allocator, Allocator::Jemalloc);
+        assert!(parse(&["--allocator"]).is_err());
+        assert!(parse(&["--allocator", "tcmalloc"]).is_err());
     }
 
     #[test]

@@ -40,19 +40,82 @@ impl App {
     }
 }
 
-/// Builds both examples (release profile: what users deploy) and returns
-/// their paths, hello first.
-pub fn build() -> Result<(PathBuf, PathBuf), String> {
-    util::run(util::main_cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "mambo-examples",
-        "--bin",
-        "hello",
-        "--bin",
-        "todo",
-    ]))?;
+/// The global allocator the examples are built with: `mambo-examples`'
+/// cargo features (`examples/src/alloc.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allocator {
+    /// The system allocator (glibc malloc), untouched: no feature.
+    System,
+    /// The system allocator with a `malloc_trim(0)` every second: feature
+    /// `malloc-trim`, the examples' default.
+    SystemTrim,
+    /// Feature `mimalloc`.
+    Mimalloc,
+    /// Feature `jemalloc`.
+    Jemalloc,
+}
+
+impl Allocator {
+    /// Every allocator, in `--allocator`'s order.
+    pub const ALL: [Allocator; 4] =
+        [Allocator::System, Allocator::SystemTrim, Allocator::Mimalloc, Allocator::Jemalloc];
+
+    /// What the examples use without `--features`: `mambo-examples`'
+    /// default features (a test keeps the two in step).
+    pub const DEFAULT: Allocator = Allocator::SystemTrim;
+
+    /// The name `--allocator` takes, and the report shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            Allocator::System => "system",
+            Allocator::SystemTrim => "system-trim",
+            Allocator::Mimalloc => "mimalloc",
+            Allocator::Jemalloc => "jemalloc",
+        }
+    }
+
+    /// The allocator called `name`.
+    pub fn parse(name: &str) -> Result<Allocator, String> {
+        Allocator::ALL.into_iter().find(|a| a.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = Allocator::ALL.iter().map(|a| a.name()).collect();
+            format!("no allocator `{name}`; use one of {}", names.join(", "))
+        })
+    }
+
+    /// `mambo-examples`' features that select it.
+    pub fn features(self) -> &'static [&'static str] {
+        match self {
+            Allocator::System => &[],
+            Allocator::SystemTrim => &["malloc-trim"],
+            Allocator::Mimalloc => &["mimalloc"],
+            Allocator::Jemalloc => &["jemalloc"],
+        }
+    }
+
+    /// The `cargo build` arguments that select it, whatever the default is.
+    pub fn cargo_args(self) -> Vec<String> {
+        let mut args = vec!["--no-default-features".to_owned()];
+        if !self.features().is_empty() {
+            args.extend(["--features".to_owned(), self.features().join(",")]);
+        }
+        args
+    }
+}
+
+impl Default for Allocator {
+    fn default() -> Allocator {
+        Allocator::DEFAULT
+    }
+}
+
+/// Builds both examples with `allocator` (release profile: what users
+/// deploy) and returns their paths, hello first.
+pub fn build(allocator: Allocator) -> Result<(PathBuf, PathBuf), String> {
+    util::run(
+        util::main_cargo()
+            .args(["build", "--release", "-p", "mambo-examples", "--bin", "hello", "--bin", "todo"])
+            .args(allocator.cargo_args()),
+    )?;
     let dir = util::main_target_dir().join("release");
     Ok((dir.join("hello"), dir.join("todo")))
 }
@@ -125,4 +188,39 @@ pub async fn seed_todos(addr: SocketAddr, count: usize, title_len: usize) -> Res
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocator_names_round_trip() {
+        for a in Allocator::ALL {
+            assert_eq!(Allocator::parse(a.name()), Ok(a));
+        }
+        assert!(Allocator::parse("tcmalloc").unwrap_err().contains("system-trim"));
+        assert_eq!(Allocator::System.cargo_args(), ["--no-default-features"]);
+        assert_eq!(
+            Allocator::Jemalloc.cargo_args(),
+            ["--no-default-features", "--features", "jemalloc"]
+        );
+    }
+
+    #[test]
+    fn default_allocator_is_the_examples_default_feature() {
+        let manifest = std::fs::read_to_string(util::root().join("examples/Cargo.toml")).unwrap();
+        let default = manifest
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("default = "))
+            .unwrap_or("[]")
+            .trim();
+        let quoted: Vec<String> =
+            Allocator::DEFAULT.features().iter().map(|f| format!("\"{f}\"")).collect();
+        let expected = format!("[{}]", quoted.join(", "));
+        assert_eq!(
+            default, expected,
+            "examples/Cargo.toml's default feature vs Allocator::DEFAULT"
+        );
+    }
 }
