@@ -29,7 +29,7 @@ mod swap;
 
 use std::path::PathBuf;
 
-use crate::attack::target::{self, App};
+use crate::attack::target::{self, Allocator, App};
 use crate::util;
 use load::Connections;
 use swap::{Sharing, Variant};
@@ -186,7 +186,8 @@ pub fn run(opts: &Options) -> Result<(), String> {
     }
     util::ensure_tool("wrk", "wrk")?;
     util::ensure_tool("ss", "iproute2")?;
-    let (hello, todo) = target::build()?;
+    // The examples as users get them: their default features.
+    let (hello, todo) = target::build(Allocator::DEFAULT)?;
     let program = if opts.app == App::Hello { hello } else { todo };
     let plan = Plan { program, app: opts.app, secs: if opts.quick { 15 } else { 60 } };
     let host_migrates = migrate::current()?;

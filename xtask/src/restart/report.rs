@@ -74,6 +74,10 @@ impl RunInfo {
         )];
         facts.extend(bench_report::machine());
         facts.extend([
+            (
+                "the examples' allocator".into(),
+                crate::attack::target::Allocator::DEFAULT.name().into(),
+            ),
             ("nginx".into(), util::version_of("nginx", &["-v"])),
             ("wrk".into(), util::version_of("wrk", &["-v"])),
             ("`net.ipv4.tcp_migrate_req` on the host".into(), u8::from(host_migrates).to_string()),
