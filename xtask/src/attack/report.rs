@@ -160,6 +160,23 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
+/// The fuzzing figures of `fuzz/RESULTS.md` (written by `cargo xtask
+/// fuzz`, not by this run), under a heading of this file's level: its
+/// table of executions and coverage per target, and its last line.
+fn fuzz_section(results: Option<&str>) -> String {
+    let Some(results) = results else {
+        return "\n## Fuzzing\n\nNo `fuzz/RESULTS.md` yet: run `cargo xtask fuzz --minutes N`.\n"
+            .into();
+    };
+    let table: Vec<&str> = results.lines().filter(|l| l.starts_with('|')).collect();
+    let last = results.lines().rev().find(|l| l.starts_with("Last run:")).unwrap_or("");
+    format!(
+        "\n## Fuzzing\n\nFrom [`fuzz/RESULTS.md`](fuzz/RESULTS.md), written by `cargo xtask fuzz --minutes N` \
+         (cargo-fuzz, libFuzzer; what each target checks is there):\n\n{}\n\n{last}\n",
+        table.join("\n")
+    )
+}
+
 /// The section `cargo xtask restart` keeps in the same file, between these
 /// markers; rewriting the attack figures keeps it.
 const KEPT_SECTION: (&str, &str) = ("<!-- restart:begin -->", "<!-- restart:end -->");
@@ -177,6 +194,8 @@ pub fn write(info: &RunInfo, rows: &[Row<'_>]) -> Result<(), String> {
     let path = util::root().join("RELIABILITY.md");
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     let mut md = render(info, rows);
+    let fuzz = std::fs::read_to_string(util::root().join("fuzz/RESULTS.md")).ok();
+    md.push_str(&fuzz_section(fuzz.as_deref()));
     if let Some(kept) = kept_section(&old) {
         md.push('\n');
         md.push_str(kept);
@@ -190,6 +209,16 @@ pub fn write(info: &RunInfo, rows: &[Row<'_>]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fuzzing_table_is_taken_from_its_results_file() {
+        let results = "# Fuzzing\n\ntext\n\n| target | executions |\n|---|---:|\n| lookup | 6 407 555 |\n\nLast run: today.\n";
+        let section = fuzz_section(Some(results));
+        assert!(section.contains("| target | executions |\n|---|---:|\n| lookup | 6 407 555 |\n"));
+        assert!(section.contains("Last run: today."));
+        assert!(!section.contains("text"), "its prose is not copied");
+        assert!(fuzz_section(None).contains("cargo xtask fuzz"));
+    }
 
     #[test]
     fn the_restart_section_is_found_with_its_markers() {
