@@ -23,14 +23,30 @@ struct Opened {
     stream: Option<TcpStream>,
 }
 
-/// Opens `count` keep-alive connections from 127.0.0.1, `parallel` at a
-/// time, each sending one `GET /plaintext` and waiting up to `wait` for the
-/// answer; returns them all still open (dropping them closes them).
-async fn open_many(addr: SocketAddr, count: usize, parallel: usize, wait: Duration) -> Vec<Opened> {
+/// Where the connections of a case come from.
+#[derive(Debug, Clone, Copy)]
+enum From {
+    /// All from 127.0.0.1: one client.
+    OneAddress,
+    /// From [`wire::crowd`]: many clients, each under the server's
+    /// per-client connection limit.
+    Crowd,
+}
+
+/// Opens `count` keep-alive connections, `parallel` at a time, each sending
+/// one `GET /plaintext` and waiting up to `wait` for the answer; returns
+/// them all still open (dropping them closes them).
+async fn open_many(
+    addr: SocketAddr,
+    from: From,
+    count: usize,
+    parallel: usize,
+    wait: Duration,
+) -> Vec<Opened> {
     let request = wire::get("/plaintext");
     let mut set = JoinSet::new();
     let mut opened = Vec::with_capacity(count);
-    for _ in 0..count {
+    for i in 0..count {
         if set.len() >= parallel
             && let Some(Ok(o)) = set.join_next().await
         {
@@ -39,7 +55,11 @@ async fn open_many(addr: SocketAddr, count: usize, parallel: usize, wait: Durati
         let request = request.clone();
         set.spawn(async move {
             let start = Instant::now();
-            let connected = tokio::time::timeout(wait, TcpStream::connect(addr)).await;
+            let source = match from {
+                From::OneAddress => wire::ATTACKER,
+                From::Crowd => wire::crowd(i),
+            };
+            let connected = tokio::time::timeout(wait, wire::connect_from(source, addr)).await;
             let Ok(Ok(mut stream)) = connected else {
                 return Opened { answer: Answer::Silent, after: start.elapsed(), stream: None };
             };
@@ -76,7 +96,7 @@ pub fn conn_flood_one_ip(ctx: &Ctx) -> Result<Measured, String> {
     scene.watch();
     let (tally, opened_in) = ctx.run(async move {
         let start = Instant::now();
-        let opened = open_many(addr, count, 200, Duration::from_secs(5)).await;
+        let opened = open_many(addr, From::OneAddress, count, 200, Duration::from_secs(5)).await;
         let opened_in = start.elapsed();
         tokio::time::sleep(hold).await;
         (reset_all(opened), opened_in)
@@ -105,14 +125,14 @@ pub fn low_nofile(ctx: &Ctx) -> Result<Measured, String> {
     scene.watch();
     let (tally, slowest, hung) = ctx.run(async move {
         // Waiting longer than the rule shows how late the late ones are.
-        let opened = open_many(addr, count, 50, Duration::from_secs(3)).await;
+        let opened = open_many(addr, From::Crowd, count, 50, Duration::from_secs(3)).await;
         let slowest = opened.iter().map(|o| o.after).max().unwrap_or_default();
         let hung = opened.iter().filter(|o| !o.answer.settled() || o.after > rule).count();
         (reset_all(opened), slowest, hung)
     })?;
     std::thread::sleep(Duration::from_secs(1));
     let after = ctx.run(async move {
-        let mut opened = open_many(addr, 1, 1, Duration::from_secs(2)).await;
+        let mut opened = open_many(addr, From::Crowd, 1, 1, Duration::from_secs(2)).await;
         opened.pop().map_or(Answer::Silent, |o| o.answer)
     })?;
     let seen = scene.finish();
@@ -146,7 +166,7 @@ pub fn burst_rss(ctx: &Ctx) -> Result<Measured, String> {
             break;
         }
         let tally = ctx.run(async move {
-            let opened = open_many(addr, size, 500, Duration::from_secs(5)).await;
+            let opened = open_many(addr, From::Crowd, size, 500, Duration::from_secs(5)).await;
             reset_all(opened)
         })?;
         answers.merge(&tally);

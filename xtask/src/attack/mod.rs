@@ -104,7 +104,7 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "low-nofile",
-        sends: "1 100 HTTP/1.1 clients (a GET each, kept open) to hello started under `ulimit -n 1024`",
+        sends: "1 100 HTTP/1.1 clients from 250 loopback addresses (a GET each, kept open) to hello started under `ulimit -n 1024`",
         holds: "every client answered (200 or 503) or closed within 1 s; none hangs",
         run: conns::low_nofile,
     },
@@ -170,7 +170,7 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "burst-rss",
-        sends: "10 (3) bursts of 9 000 (2 000) HTTP/1.1 connections, a GET on each, then all closed",
+        sends: "10 (3) bursts of 9 000 (2 000) HTTP/1.1 connections from 250 loopback addresses, a GET on each, then all closed",
         holds: "RSS after the last burst ≤ 1.2 × RSS after the first",
         run: conns::burst_rss,
     },
