@@ -138,19 +138,20 @@ Mambo installs no allocator; the examples choose one by cargo feature (`examples
 Their default, `malloc-trim`, keeps glibc malloc and calls `malloc_trim(0)` once a second: glibc
 alone returns memory only from the top of a heap, and thousands of connection buffers freed in
 any order leave free pages in the middle, which the trim releases. Measured with
-`cargo xtask attack --case burst-rss --allocator NAME` (10 bursts of 9 000 connections to hello,
-RSS after the first and the tenth burst, 3 runs each, 2 shared cores):
+`cargo xtask attack --case burst-rss --allocator NAME` (10 bursts of 9 000 connections to hello
+from 250 loopback addresses, every one answered 200; RSS one second after each burst):
 
-| allocator | after 1st burst | after 10th | ratio | CPU (callgrind instr. per plaintext request) |
+| allocator | after 1st burst | after 10th | ratio | peak |
 |---|---|---|---|---|
-| glibc | 8.6–8.7 MiB | 14.8–15.9 MiB | ×1.73–1.83 | 9 417–9 483 |
-| glibc, `MALLOC_ARENA_MAX=2` | 8.6 MiB | 13.1–15.3 MiB | ×1.53–1.77 | 9 463 |
-| **glibc + `malloc_trim(0)` every second (default)** | 3.7–3.9 MiB | 4.0–4.3 MiB | **×1.10** | 9 410–9 420 |
-| mimalloc | 14.1–17.6 MiB | 14.5–16.3 MiB | ×0.83–1.04 | 9 100 |
-| jemalloc | 10.5–10.6 MiB | 11.5–13.4 MiB | ×1.09–1.28 | 9 027 |
+| glibc | 164.1 MiB | 273.8 MiB | ×1.67 | 282.6 MiB |
+| **glibc + `malloc_trim(0)` every second (default)** | 4.1 MiB | 4.6 MiB | **×1.13** | 163.9 MiB |
+| mimalloc | 267.5 MiB | 44.3 MiB (40–185 between bursts) | ×0.17 | 267.5 MiB |
+| jemalloc | 193.6 MiB | 483.2 MiB | ×2.50 | 547.8 MiB |
 
-mimalloc meets the ratio only by keeping its first burst's memory (9.7 MiB idle). Other
-allocators: `--features mimalloc` or `--features jemalloc` on the examples, `--no-default-features`
+Per plaintext request the four are within 4 % in callgrind instructions (glibc 9 417–9 483,
+trimmed 9 410–9 420, mimalloc 9 100, jemalloc 9 027), so the trim costs no measurable speed.
+Single runs on 2 shared cores; an earlier table whose bursts came from one address (where the
+per-client limit answered most connections 503) is replaced by this one. Other allocators: `--features mimalloc` or `--features jemalloc` on the examples, `--no-default-features`
 for plain glibc. On a heap of gigabytes each trim holds an arena's lock while it walks it: measure
 before keeping it there.
 ";
