@@ -16,6 +16,25 @@
 
 use std::time::Duration;
 
+/// The server the example binaries start: on the socket systemd handed
+/// down (`LISTEN_FDS`, see `socket_activation`) if there is one, else bound
+/// to `addr`; with the variables that are set applied, and `SO_REUSEPORT`
+/// when `reuse_port`. A bad variable or inherited socket ends the process
+/// with status 2 and a message saying which.
+pub fn server(addr: &str, reuse_port: bool) -> mambo::Server {
+    let server = crate::socket_activation::inherited()
+        .map(|inherited| match inherited {
+            Some(listener) => mambo::Server::from_listener(listener),
+            None => mambo::Server::bind(addr),
+        })
+        .and_then(apply)
+        .unwrap_or_else(|message| {
+            eprintln!("{message}");
+            std::process::exit(2);
+        });
+    if reuse_port { server.reuse_port(true) } else { server }
+}
+
 /// Applies the variables that are set to `server`.
 ///
 /// # Errors

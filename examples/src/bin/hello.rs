@@ -86,19 +86,7 @@ fn main() -> std::io::Result<()> {
         }
         return Ok(());
     }
-    let mut server = mambo_examples::socket_activation::inherited()
-        .map(|inherited| match inherited {
-            Some(listener) => mambo::Server::from_listener(listener),
-            None => mambo::Server::bind(options.addr.as_str()),
-        })
-        .and_then(mambo_examples::server_env::apply)
-        .unwrap_or_else(|message| {
-            eprintln!("{message}");
-            std::process::exit(2);
-        });
-    if options.reuse_port {
-        server = server.reuse_port(true);
-    }
+    let mut server = mambo_examples::server_env::server(&options.addr, options.reuse_port);
     server = match options.thread_per_core {
         Some(true) => server.thread_per_core(),
         Some(false) => server.multi_thread(),

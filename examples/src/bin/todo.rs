@@ -82,19 +82,7 @@ async fn main() -> std::io::Result<()> {
         .init();
     let db = Db::open(&options.db)
         .map_err(|err| std::io::Error::other(format!("opening {}: {err}", options.db)))?;
-    let mut server = mambo_examples::socket_activation::inherited()
-        .map(|inherited| match inherited {
-            Some(listener) => mambo::Server::from_listener(listener),
-            None => mambo::Server::bind(options.addr.as_str()),
-        })
-        .and_then(mambo_examples::server_env::apply)
-        .unwrap_or_else(|message| {
-            eprintln!("{message}");
-            std::process::exit(2);
-        });
-    if options.reuse_port {
-        server = server.reuse_port(true);
-    }
+    let server = mambo_examples::server_env::server(&options.addr, options.reuse_port);
     let listening = server.listen()?;
     mambo_examples::alloc::start_trimming();
     let storage =
