@@ -4,6 +4,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The main workspace root (the parent of `xtask/`).
+/// Sends SIGTERM to `child`, a process this program started and has not
+/// reaped yet (so its pid cannot name another process).
+pub fn sigterm(child: &std::process::Child) -> Result<(), String> {
+    let pid = libc::pid_t::try_from(child.id()).map_err(|e| e.to_string())?;
+    // SAFETY: kill(2) has no memory effects; the pid is our own unreaped
+    // child's, as the `&Child` (not yet waited for) shows.
+    if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
+        return Err(format!("kill -TERM {pid}: {}", std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

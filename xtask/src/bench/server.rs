@@ -100,13 +100,7 @@ impl Running {
 
     /// Sends SIGTERM (a graceful shutdown, for servers that handle it).
     pub fn signal_term(&mut self) -> Result<(), String> {
-        let pid = libc::pid_t::try_from(self.pid()).map_err(|e| e.to_string())?;
-        // SAFETY: kill(2) on the pid of our own child, not reaped yet (the
-        // `Child` is still ours), so it cannot name another process.
-        if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
-            return Err(format!("kill -TERM {pid}: {}", std::io::Error::last_os_error()));
-        }
-        Ok(())
+        util::sigterm(&self.child)
     }
 
     /// Waits up to `within` for the server to exit; its exit status, or

@@ -111,13 +111,8 @@ impl Guarded {
         if self.exited()?.is_some() {
             return Err(format!("{} already exited", self.name));
         }
-        let pid = libc::pid_t::try_from(self.pid()).map_err(|e| e.to_string())?;
-        // SAFETY: kill(2) on our own child, not reaped yet (checked above),
-        // so the pid cannot name another process.
-        if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
-            return Err(format!("kill -TERM {pid}: {}", std::io::Error::last_os_error()));
-        }
-        Ok(())
+        // Not reaped: checked above.
+        util::sigterm(&self.child)
     }
 
     /// Waits up to `within` for the child to exit: its status, or `None`
