@@ -47,6 +47,11 @@ pub struct Pattern {
 }
 
 impl Pattern {
+    /// Whether the last segment is a catch-all `*name`.
+    pub fn ends_in_catch_all(&self) -> bool {
+        matches!(self.segments.last(), Some(Segment::CatchAll(_)))
+    }
+
     /// Names of the parameters in path order.
     pub fn param_names(&self) -> impl Iterator<Item = &str> {
         self.segments.iter().filter_map(Segment::param_name)

@@ -335,3 +335,62 @@ mod tests {
         );
     }
 }
+
+/// `router!` calls this once for a router that lists a `layer(..)` or a
+/// `service` route: without the `tower` feature, it says what to do.
+#[cfg(feature = "tower")]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __mambo_needs_tower {
+    () => {};
+}
+
+/// `router!` calls this once for a router that lists a `layer(..)` or a
+/// `service` route: without the `tower` feature, it says what to do.
+#[cfg(not(feature = "tower"))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __mambo_needs_tower {
+    () => {
+        ::core::compile_error!(
+            "`layer(..)` and `service` routes in `router!` need mambo's `tower` feature: write `mambo = { version = \"..\", features = [\"tower\"] }` in Cargo.toml"
+        );
+    };
+}
+
+/// Sends the request through a layer's service: the rest of the chain
+/// resumes behind it (see [`crate::tower::Next`]).
+#[cfg(feature = "tower")]
+pub async fn call_layer<S>(
+    service: &crate::tower::SharedService,
+    cx: &mut RequestContext<'_, S>,
+    body: crate::Body,
+) -> Response {
+    let request = cx.request_for_service(body, None);
+    service.call(request).await
+}
+
+/// Calls a `service` route. With `strip`, the service sees the path from
+/// the catch-all (the route's last parameter) on.
+#[cfg(feature = "tower")]
+pub async fn call_service<S>(
+    service: &crate::tower::SharedService,
+    cx: &mut RequestContext<'_, S>,
+    body: crate::Body,
+    strip: bool,
+) -> Response {
+    let rest = if strip { cx.route().map(|route| route.params.len().saturating_sub(1)) } else { None };
+    let request = cx.request_for_service(body, rest);
+    service.call(request).await
+}
+
+/// A request resumed behind a layer: its head and the connection it came
+/// in on.
+#[cfg(feature = "tower")]
+pub fn resume(
+    request: crate::Request,
+) -> (http::request::Parts, crate::Body, crate::context::ConnInfo) {
+    let (parts, body) = request.into_parts();
+    let conn = crate::tower::conn_of(&parts);
+    (parts, body, conn)
+}

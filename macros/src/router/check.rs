@@ -8,7 +8,10 @@ use super::model::{Route, unraw};
 /// Runs every check on every route.
 pub fn routes(routes: &[Route], errors: &mut Vec<syn::Error>) {
     for route in routes {
-        every_param_has_an_argument(route, errors);
+        // A service reads the path itself.
+        if route.service.is_none() {
+            every_param_has_an_argument(route, errors);
+        }
         param_names_are_unique(route, errors);
         at_most_max_params(route, errors);
     }

@@ -23,8 +23,8 @@ pub fn expand(input: TokenStream) -> TokenStream {
         Ok(def) => def,
         Err(err) => return err.into_compile_error(),
     };
-    let middleware = model::middleware_only(&def);
-    let structure = expand::structure(&def, &middleware);
+    let model = model::without_routes(&def);
+    let structure = expand::structure(&def, &model);
     let chain = chain::emit(&def, &input);
     quote! {
         #structure

@@ -4,15 +4,34 @@
 use proc_macro2::Span;
 use syn::{Ident, LitStr, Path, Type};
 
-use super::parse::{MiddlewareDef, RouterDef, ScopeDef, TrailingSlashMode};
+use super::parse::{MiddlewareDef, RouterDef, ScopeDef, ServiceDef, TrailingSlashMode};
 use crate::pattern::{self, Pattern};
 use crate::payload::{Arg, Payload};
 
-/// A middleware instance of the router, stored in a field of its struct.
+/// A middleware instance of the router, stored in a field of its struct;
+/// or a tower layer (`def.layer`), stored as the service it wraps around the
+/// rest of the chain.
 pub struct Middleware {
     /// The struct field holding it.
     pub field: Ident,
     pub def: MiddlewareDef,
+}
+
+impl Middleware {
+    /// Whether this is a `layer(..)`.
+    pub fn is_layer(&self) -> bool {
+        self.def.layer.is_some()
+    }
+}
+
+/// A `service` route's tower service, stored in a field of the router.
+pub struct Service {
+    /// The struct field holding it.
+    pub field: Ident,
+    pub def: ServiceDef,
+    /// Whether the pattern ends in a catch-all: the service then sees the
+    /// path from there on.
+    pub strip: bool,
 }
 
 /// One route.
@@ -30,6 +49,8 @@ pub struct Route {
     /// Indices into [`Router::middleware`] of the scope middleware around
     /// this route, outermost first (the router's own middleware excluded).
     pub scope_middleware: Vec<usize>,
+    /// For a `service` route: its index in [`Router::services`].
+    pub service: Option<usize>,
 }
 
 impl Route {
@@ -45,7 +66,13 @@ impl Route {
 
     /// `GET /users/:id → users::get_user`, the comment on generated code.
     pub fn summary(&self) -> String {
-        format!("{} → {}", self.describe(), super::tree::path_text(&self.handler))
+        format!("{} → {}", self.describe(), self.handler_text())
+    }
+
+    /// The handler as `ROUTES` and messages name it: its path as listed, or
+    /// `service` for a service route.
+    pub fn handler_text(&self) -> String {
+        super::tree::path_text(&self.handler)
     }
 
     /// The argument named `name`, if any.
@@ -53,6 +80,9 @@ impl Route {
         self.payload.args.iter().find(|arg| arg.name.as_ref().is_some_and(|n| unraw(n) == name))
     }
 }
+
+/// The method a `service` route without methods answers: every one.
+pub const ANY_METHOD: &str = "*";
 
 /// An identifier without its `r#`.
 pub fn unraw(ident: &Ident) -> String {
@@ -69,12 +99,22 @@ pub struct Router {
     /// Every middleware; the first `global` are the router's own.
     pub middleware: Vec<Middleware>,
     pub global: usize,
+    /// Every `service` route's service.
+    pub services: Vec<Service>,
 }
 
-/// The router's middleware fields, without any route (what `router!` needs
-/// to declare the struct before the routes are gathered).
-pub fn middleware_only(def: &RouterDef) -> Vec<Middleware> {
-    build(def.clone(), Vec::new(), &mut Vec::new()).middleware
+impl Router {
+    /// Whether any `middleware:` list has a `layer(..)`: the router then
+    /// keeps its fields in a shared core the layers' inner services reach.
+    pub fn has_layers(&self) -> bool {
+        self.middleware.iter().any(Middleware::is_layer)
+    }
+}
+
+/// The router's middleware and services, without any handler route (what
+/// `router!` needs to declare the struct before the routes are gathered).
+pub fn without_routes(def: &RouterDef) -> Router {
+    build(def.clone(), Vec::new(), &mut Vec::new())
 }
 
 /// Builds the model. Scope prefixes that fail to parse are reported; their
@@ -86,6 +126,7 @@ pub fn build(def: RouterDef, payloads: Vec<Payload>, errors: &mut Vec<syn::Error
         routes: Vec::new(),
         middleware: Vec::new(),
         global: def.body.middleware.len(),
+        services: Vec::new(),
         def: def.clone(),
     };
     let mut payloads = payloads.into_iter();
@@ -107,7 +148,10 @@ fn walk(
     let is_root = scope.prefix.is_none();
     let mut scope_middleware = outer_middleware.to_vec();
     for def in &scope.middleware {
-        let field = field_name(&def.ty, field_names);
+        let field = match &def.layer {
+            Some(_) => unique_name("layer".to_owned(), field_names),
+            None => field_name(&def.ty, field_names),
+        };
         if !is_root {
             scope_middleware.push(router.middleware.len());
         }
@@ -135,11 +179,60 @@ fn walk(
             methods,
             payload,
             scope_middleware: scope_middleware.clone(),
+            service: None,
+        });
+    }
+    for def in &scope.services {
+        let Some(prefix) = &prefix else { continue };
+        let own = match pattern::parse(&def.path.value()) {
+            Ok(own) => own,
+            Err(err) => {
+                errors.push(syn::Error::new(def.path.span(), err.message));
+                continue;
+            }
+        };
+        let pattern = own.prefixed(prefix);
+        let strip = pattern.ends_in_catch_all();
+        let methods = if def.methods.is_empty() {
+            vec![ANY_METHOD.to_owned()]
+        } else {
+            def.methods.iter().map(ToString::to_string).collect()
+        };
+        let service = router.services.len();
+        router.services.push(Service {
+            field: unique_name("service".to_owned(), field_names),
+            def: def.clone(),
+            strip,
+        });
+        router.routes.push(Route {
+            index: router.routes.len(),
+            handler: syn::parse_quote_spanned!(def.keyword.span()=> service),
+            pattern,
+            methods,
+            payload: service_payload(def),
+            scope_middleware: scope_middleware.clone(),
+            service: Some(service),
         });
     }
     for inner in &scope.scopes {
         let base = prefix.clone().unwrap_or(Pattern { segments: Vec::new() });
         walk(inner, &base, &scope_middleware, router, payloads, field_names, errors);
+    }
+}
+
+/// The payload of a `service` route: no handler, no argument; the checks
+/// and the tree read its methods and pattern like a handler's.
+fn service_payload(def: &ServiceDef) -> Payload {
+    Payload {
+        valid: true,
+        name: Ident::new("service", def.keyword.span()),
+        is_async: true,
+        methods: def.methods.clone(),
+        path: def.path.clone(),
+        body_limit: None,
+        timeout_ms: None,
+        args: Vec::new(),
+        output: syn::ReturnType::Default,
     }
 }
 
@@ -164,6 +257,12 @@ fn field_name(ty: &Type, taken: &mut Vec<String>) -> Ident {
             snake.push(c);
         }
     }
+    unique_name(snake, taken)
+}
+
+/// `base`, or `base_2`, `base_3`, .. if taken.
+fn unique_name(base: String, taken: &mut Vec<String>) -> Ident {
+    let snake = base;
     let mut name = snake.clone();
     let mut n = 2;
     while taken.contains(&name) {

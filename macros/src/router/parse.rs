@@ -4,8 +4,10 @@
 //! #[attrs] pub struct Api {
 //!     state: AppState,                       // optional, default: no state
 //!     trailing_slash: redirect,              // optional: strict (default) | redirect
-//!     middleware: [RequestId, Cors = Cors::permissive()],
+//!     middleware: [RequestId, Cors = Cors::permissive(), layer(TimeoutLayer::new(..))],
 //!     routes: [health, users::get_user],
+//!     service "/static/*path" => ServeDir::new("static"),  // any number
+//!     service GET | HEAD "/robots.txt" => ServeFile::new("robots.txt"),
 //!     scope "/admin" { middleware: [..], routes: [..], scope "/x" { .. } },
 //! }
 //! ```
@@ -24,11 +26,26 @@ pub enum TrailingSlashMode {
     Redirect,
 }
 
-/// One `middleware:` entry: a type, constructed with `Default` or `= expr`.
+/// One `middleware:` entry: a type, constructed with `Default` or `= expr`;
+/// or a tower layer, `layer(expr)`.
 #[derive(Clone)]
 pub struct MiddlewareDef {
     pub ty: Type,
     pub init: Option<Expr>,
+    /// For `layer(expr)`: the `layer` keyword (`ty` is then the runtime's
+    /// shared service and `init` the layer expression).
+    pub layer: Option<Ident>,
+}
+
+/// A `service [METHODS] "/pattern" => expr` entry: a tower service as a route.
+#[derive(Clone)]
+pub struct ServiceDef {
+    /// The `service` keyword, for spans.
+    pub keyword: Ident,
+    /// Methods as written; empty for every method.
+    pub methods: Vec<Ident>,
+    pub path: LitStr,
+    pub init: Expr,
 }
 
 /// A `scope "/prefix" { .. }` block, or the router's own body.
@@ -38,6 +55,7 @@ pub struct ScopeDef {
     pub prefix: Option<LitStr>,
     pub middleware: Vec<MiddlewareDef>,
     pub routes: Vec<Path>,
+    pub services: Vec<ServiceDef>,
     pub scopes: Vec<ScopeDef>,
 }
 
@@ -54,6 +72,23 @@ pub struct RouterDef {
 
 impl Parse for MiddlewareDef {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.peek(Ident) && input.peek2(syn::token::Paren) {
+            let fork = input.fork();
+            let keyword: Ident = fork.parse()?;
+            if keyword == "layer" {
+                input.parse::<Ident>()?;
+                let content;
+                syn::parenthesized!(content in input);
+                let init: Expr = content.parse()?;
+                if !content.is_empty() {
+                    return Err(content.error(
+                        "`layer(..)` takes one expression: the tower layer, e.g. `layer(TimeoutLayer::new(Duration::from_secs(5)))`",
+                    ));
+                }
+                let ty = syn::parse_quote_spanned!(keyword.span()=> ::mambo::tower::SharedService);
+                return Ok(MiddlewareDef { ty, init: Some(init), layer: Some(keyword) });
+            }
+        }
         let ty = input.parse()?;
         let init = if input.peek(Token![=]) {
             input.parse::<Token![=]>()?;
@@ -61,7 +96,39 @@ impl Parse for MiddlewareDef {
         } else {
             None
         };
-        Ok(MiddlewareDef { ty, init })
+        Ok(MiddlewareDef { ty, init, layer: None })
+    }
+}
+
+impl Parse for ServiceDef {
+    /// After the `service` keyword: `[GET | HEAD] "/pattern" => expr`.
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let keyword = Ident::new("service", input.span());
+        let mut methods = Vec::new();
+        while input.peek(Ident) {
+            let method: Ident = input.parse()?;
+            crate::method::check(&method)?;
+            methods.push(method);
+            if input.peek(Token![|]) {
+                input.parse::<Token![|]>()?;
+            } else {
+                break;
+            }
+        }
+        let path: LitStr = input.parse().map_err(|err| {
+            syn::Error::new(
+                err.span(),
+                "expected the service's pattern: write `service \"/static/*path\" => ServeDir::new(\"static\")`, or `service GET | HEAD \"/x\" => ..` for some methods only",
+            )
+        })?;
+        input.parse::<Token![=>]>().map_err(|err| {
+            syn::Error::new(
+                err.span(),
+                "expected `=>` and the tower service: `service \"/static/*path\" => ServeDir::new(\"static\")`",
+            )
+        })?;
+        let init = input.parse()?;
+        Ok(ServiceDef { keyword, methods, path, init })
     }
 }
 
@@ -75,14 +142,19 @@ fn list<T: Parse>(input: ParseStream<'_>) -> syn::Result<Vec<T>> {
 const TOP_LEVEL_ONLY: [&str; 2] = ["state", "trailing_slash"];
 
 fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Result<ScopeDef> {
-    let mut scope =
-        ScopeDef { prefix: None, middleware: Vec::new(), routes: Vec::new(), scopes: Vec::new() };
+    let mut scope = ScopeDef {
+        prefix: None,
+        middleware: Vec::new(),
+        routes: Vec::new(),
+        services: Vec::new(),
+        scopes: Vec::new(),
+    };
     let mut seen: Vec<String> = Vec::new();
     let mut top = top;
     while !input.is_empty() {
         let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
         let name = key.to_string();
-        if name != "scope" {
+        if name != "scope" && name != "service" {
             if seen.contains(&name) {
                 return Err(syn::Error::new(
                     key.span(),
@@ -103,6 +175,11 @@ fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Re
             "middleware" => {
                 input.parse::<Token![:]>()?;
                 scope.middleware = list(input)?;
+            }
+            "service" => {
+                let mut service: ServiceDef = input.parse()?;
+                service.keyword = key.clone();
+                scope.services.push(service);
             }
             "routes" => {
                 input.parse::<Token![:]>()?;
@@ -141,7 +218,7 @@ fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Re
                 return Err(syn::Error::new(
                     key.span(),
                     format!(
-                        "unknown router entry `{other}`: the entries are `state`, `trailing_slash`, `middleware`, `routes` and `scope \"/prefix\" {{ .. }}`"
+                        "unknown router entry `{other}`: the entries are `state`, `trailing_slash`, `middleware`, `routes`, `service \"/pattern\" => service` and `scope \"/prefix\" {{ .. }}`"
                     ),
                 ));
             }
@@ -178,6 +255,7 @@ impl Parse for RouterDef {
                 prefix: None,
                 middleware: Vec::new(),
                 routes: Vec::new(),
+                services: Vec::new(),
                 scopes: Vec::new(),
             },
         };

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::Route;
+use super::model::{ANY_METHOD, Route};
 use crate::pattern::Segment;
 
 /// A position in the path, after some segments have matched.
@@ -116,13 +116,21 @@ fn first_route(node: &Node) -> usize {
 fn check_duplicate(route: &Route, leaf: &[usize], routes: &[Route]) -> syn::Result<()> {
     for &other in leaf {
         let other = &routes[other];
-        if let Some(method) = route.methods.iter().find(|m| other.methods.contains(m)) {
+        let any = |methods: &[String]| methods.iter().any(|m| m == ANY_METHOD);
+        let shared = if any(&route.methods) {
+            other.methods.first()
+        } else if any(&other.methods) {
+            route.methods.first()
+        } else {
+            route.methods.iter().find(|m| other.methods.contains(m))
+        };
+        if let Some(method) = shared {
             let mut err = syn::Error::new(
                 route.path_lit().span(),
                 format!(
                     "duplicate route `{method} {}`: `{}` already answers it; change the method or the path, or remove one",
                     route.pattern.to_text(),
-                    path_text(&other.handler),
+                    other.handler_text(),
                 ),
             );
             err.combine(syn::Error::new(

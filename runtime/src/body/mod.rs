@@ -145,7 +145,8 @@ pub type BoxStream = Pin<Box<dyn futures_core::Stream<Item = Result<Bytes, BoxEr
 /// A response body.
 ///
 /// Buffers (`Full`) are the common case and are handed to hyper without a
-/// copy; `Stream` boxes the stream once per response, for large bodies.
+/// copy; `Stream` boxes the stream once per response, for large bodies;
+/// `Boxed` holds the bodies of tower services.
 #[derive(Default)]
 pub enum ResponseBody {
     /// No body.
@@ -155,6 +156,10 @@ pub enum ResponseBody {
     Full(Bytes),
     /// A body produced chunk by chunk.
     Stream(BoxStream),
+    /// Any other body, boxed: what tower services and layers answer with
+    /// (see [`ResponseBody::boxed`]). Its size hint and trailers are kept, so
+    /// a file served by a tower service keeps its `Content-Length`.
+    Boxed(UnsyncBoxBody<Bytes, BoxError>),
 }
 
 impl std::fmt::Debug for ResponseBody {
@@ -163,6 +168,7 @@ impl std::fmt::Debug for ResponseBody {
             ResponseBody::Empty => f.write_str("Empty"),
             ResponseBody::Full(bytes) => f.debug_tuple("Full").field(bytes).finish(),
             ResponseBody::Stream(_) => f.write_str("Stream(..)"),
+            ResponseBody::Boxed(_) => f.write_str("Boxed(..)"),
         }
     }
 }
@@ -173,8 +179,37 @@ impl ResponseBody {
         match self {
             ResponseBody::Empty => Some(&[]),
             ResponseBody::Full(bytes) => Some(bytes),
-            ResponseBody::Stream(_) => None,
+            ResponseBody::Stream(_) | ResponseBody::Boxed(_) => None,
         }
+    }
+
+    /// Boxes any body whose data converts into [`Bytes`] and whose errors
+    /// convert into [`BoxError`]; a `ResponseBody` is returned as it is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mambo::ResponseBody;
+    ///
+    /// let body = ResponseBody::boxed(http_body_util::Full::new(&b"hello"[..]));
+    /// assert_eq!(http_body::Body::size_hint(&body).exact(), Some(5));
+    /// ```
+    pub fn boxed<B>(body: B) -> Self
+    where
+        B: HttpBody + Send + 'static,
+        B::Data: Into<Bytes>,
+        B::Error: Into<BoxError>,
+    {
+        use http_body_util::BodyExt;
+        // `B` is `'static`, so a downcast tells whether it already is one.
+        let mut slot = Some(body);
+        if let Some(body) = (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<Self>>() {
+            return body.take().expect("the slot is full");
+        }
+        let body = slot.expect("the slot is full");
+        ResponseBody::Boxed(
+            body.map_frame(|frame| frame.map_data(Into::into)).map_err(Into::into).boxed_unsync(),
+        )
     }
 }
 
@@ -204,6 +239,7 @@ impl HttpBody for ResponseBody {
                 Poll::Ready(None) => Poll::Ready(None),
                 Poll::Pending => Poll::Pending,
             },
+            ResponseBody::Boxed(body) => Pin::new(body).poll_frame(cx),
         }
     }
 
@@ -212,6 +248,7 @@ impl HttpBody for ResponseBody {
             ResponseBody::Empty => true,
             ResponseBody::Full(bytes) => bytes.is_empty(),
             ResponseBody::Stream(_) => false,
+            ResponseBody::Boxed(body) => body.is_end_stream(),
         }
     }
 
@@ -220,6 +257,7 @@ impl HttpBody for ResponseBody {
             ResponseBody::Empty => SizeHint::with_exact(0),
             ResponseBody::Full(bytes) => SizeHint::with_exact(bytes.len() as u64),
             ResponseBody::Stream(_) => SizeHint::default(),
+            ResponseBody::Boxed(body) => body.size_hint(),
         }
     }
 }

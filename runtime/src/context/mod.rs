@@ -190,4 +190,44 @@ impl<'a, S> RequestContext<'a, S> {
     pub fn into_parts(mut self) -> Parts {
         self.data.take_parts()
     }
+
+    /// The request for a tower service: a copy of the head (this context
+    /// keeps its own for the middleware around the service), the
+    /// extensions (moved: they travel on to the handler), the connection's
+    /// [`ConnInfo`] among them, and `body`. With `rest`, the path is the
+    /// `rest`-th parameter's raw value after a `/`, with the query.
+    #[cfg(feature = "tower")]
+    pub(crate) fn request_for_service(
+        &mut self,
+        body: crate::Body,
+        rest: Option<usize>,
+    ) -> http::Request<crate::Body> {
+        let uri = match rest.and_then(|index| self.raw_param(index)) {
+            Some(raw) => stripped_uri(raw, self.query()).unwrap_or_else(|| self.uri().clone()),
+            None => self.uri().clone(),
+        };
+        let conn = self.data.conn;
+        let parts = &mut self.data.parts;
+        let mut request = http::Request::new(body);
+        *request.method_mut() = parts.method.clone();
+        *request.uri_mut() = uri;
+        *request.version_mut() = parts.version;
+        *request.headers_mut() = parts.headers.clone();
+        *request.extensions_mut() = std::mem::take(&mut parts.extensions);
+        request.extensions_mut().insert(conn);
+        request
+    }
+}
+
+/// `/{rest}?{query}`.
+#[cfg(feature = "tower")]
+fn stripped_uri(rest: &str, query: Option<&str>) -> Option<Uri> {
+    let mut text = String::with_capacity(1 + rest.len() + query.map_or(0, |q| q.len() + 1));
+    text.push('/');
+    text.push_str(rest);
+    if let Some(query) = query {
+        text.push('?');
+        text.push_str(query);
+    }
+    Uri::try_from(text).ok()
 }

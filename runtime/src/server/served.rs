@@ -71,7 +71,7 @@ pub(crate) fn serve<R: Send + Sync + 'static>(
 ) -> http::Response<ServedBody<R>> {
     let http2 = version == Version::HTTP_2;
     let followed = match response.body() {
-        ResponseBody::Stream(_) => true,
+        ResponseBody::Stream(_) | ResponseBody::Boxed(_) => true,
         ResponseBody::Full(bytes) => http2 && !bytes.is_empty(),
         ResponseBody::Empty => false,
     };

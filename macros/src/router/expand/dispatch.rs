@@ -8,7 +8,6 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::Type;
 use syn::spanned::Spanned;
 
 use crate::router::model::{Middleware, Route, Router, unraw};
@@ -16,10 +15,11 @@ use crate::router::model::{Middleware, Route, Router, unraw};
 /// Emits the route functions (items of `impl Api`) and the `Router` impl.
 pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
     let name = &router.def.name;
-    let state = &router.state;
-    let global: Vec<&Middleware> = router.middleware[..router.global].iter().collect();
+    let global: Vec<usize> = (0..router.global).collect();
     let (inner, group_fns) = route_match(router);
-    let body = wrap_middleware(&global, state, inner);
+    let body = chain(router, &global, inner.clone());
+    let state = field(router, &format_ident!("state"));
+    let context = context(&state);
     // The request is taken apart and looked up before the future is made, so
     // the future holds the context once, instead of the request and then the
     // context built from it (an `async` block keeps its captures for its
@@ -38,14 +38,7 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
             ) -> impl ::core::future::Future<Output = ::mambo::Response> + Send + '_ {
                 let (parts, body) = request.into_parts();
                 let is_head = parts.method == ::mambo::Method::HEAD;
-                let (target, params) = match self.lookup(&parts.method, parts.uri.path()) {
-                    ::mambo::Lookup::Found { route, params } => {
-                        (Ok(route), ::mambo::ParamSlots::from_params(&params, parts.uri.path()))
-                    }
-                    miss => (Err(::mambo::__private::Miss::of(&miss)), ::mambo::ParamSlots::default()),
-                };
-                let route = target.ok().map(|route| &Self::ROUTES[route]);
-                let mut cx = ::mambo::RequestContext::new(parts, &self.state, conn, route).with_params(params);
+                #context
                 async move {
                     let cx = &mut cx;
                     let response = #body;
@@ -54,8 +47,105 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
             }
         }
     };
-    let route_fns = router.routes.iter().map(|route| route_fn(router, route));
-    (quote!(#(#group_fns)* #(#route_fns)*), router_impl)
+    let mut resume_fns = Vec::new();
+    for (position, &layer) in global.iter().enumerate() {
+        if router.middleware[layer].is_layer() {
+            resume_fns.push(resume_fn(router, layer, chain(router, &global[position + 1..], inner.clone())));
+        }
+    }
+    let route_fns = router.routes.iter().map(|route| route_fns(router, route));
+    resume_fns.extend(scope_resume_fns(router));
+    (quote!(#(#group_fns)* #(#route_fns)* #(#resume_fns)*), router_impl)
+}
+
+/// Looks `parts` up and builds `cx`, the request's context, in a scope
+/// that has `parts`, `conn` and `self`.
+fn context(state: &TokenStream) -> TokenStream {
+    quote! {
+        let (target, params) = match self.lookup(&parts.method, parts.uri.path()) {
+            ::mambo::Lookup::Found { route, params } => {
+                (Ok(route), ::mambo::ParamSlots::from_params(&params, parts.uri.path()))
+            }
+            miss => (Err(::mambo::__private::Miss::of(&miss)), ::mambo::ParamSlots::default()),
+        };
+        let route = target.ok().map(|route| &Self::ROUTES[route]);
+        let mut cx = ::mambo::RequestContext::new(parts, &#state, conn, route).with_params(params);
+    }
+}
+
+/// `self.field`, through the shared core when the router has layers.
+pub fn field(router: &Router, field: &syn::Ident) -> TokenStream {
+    if router.has_layers() { quote!(self.__mambo_core.#field) } else { quote!(self.#field) }
+}
+
+/// The chain of `links` (indices into the router's middleware) around
+/// `inner`, up to the first layer: everything after it runs behind the
+/// layer, in the layer's resume function.
+fn chain(router: &Router, links: &[usize], inner: TokenStream) -> TokenStream {
+    let split = links.iter().position(|&i| router.middleware[i].is_layer());
+    let (before, inner) = match split {
+        None => (links, inner),
+        Some(position) => {
+            let layer = field(router, &router.middleware[links[position]].field);
+            (&links[..position], quote!(::mambo::__private::call_layer(&#layer, cx, body).await))
+        }
+    };
+    let before: Vec<&Middleware> = before.iter().map(|&i| &router.middleware[i]).collect();
+    wrap_middleware(router, &before, inner)
+}
+
+/// The function a layer's inner service calls: the request's context built
+/// again (a layer may have changed the path), then `body`.
+fn resume_fn(router: &Router, layer: usize, body: TokenStream) -> TokenStream {
+    let name = resume_name(layer);
+    let context = context(&field(router, &format_ident!("state")));
+    quote! {
+        #[doc(hidden)]
+        #[allow(unused_doc_comments)]
+        async fn #name(&self, request: ::mambo::Request) -> ::mambo::Response {
+            let (parts, body, conn) = ::mambo::__private::resume(request);
+            #context
+            let cx = &mut cx;
+            #body
+        }
+    }
+}
+
+/// `__mambo_resume_N`, for the layer at `router.middleware[N]`.
+pub fn resume_name(layer: usize) -> syn::Ident {
+    format_ident!("__mambo_resume_{}", layer)
+}
+
+/// The resume functions of the layers in scopes: the route looked up again,
+/// then the rest of its chain behind the layer.
+fn scope_resume_fns(router: &Router) -> Vec<TokenStream> {
+    let mut out = Vec::new();
+    for (layer, middleware) in router.middleware.iter().enumerate().skip(router.global) {
+        if !middleware.is_layer() {
+            continue;
+        }
+        let arms = router.routes.iter().filter(|r| r.scope_middleware.contains(&layer)).map(|route| {
+            let index = Literal::usize_unsuffixed(route.index);
+            let function = segment_name(route, Some(layer));
+            let comment = route.summary();
+            quote! {
+                #[doc = #comment]
+                #index => self.#function(cx, body).await,
+            }
+        });
+        let body = quote! {
+            match target {
+                Ok(route) => match route {
+                    #(#arms)*
+                    // The layer sent the request somewhere this scope does not reach.
+                    _ => ::mambo::__private::miss(::mambo::__private::Miss::NotFound, cx.method(), cx.uri()),
+                },
+                Err(miss) => ::mambo::__private::miss(miss, cx.method(), cx.uri()),
+            }
+        };
+        out.push(resume_fn(router, layer, body));
+    }
+    out
 }
 
 /// Routes per dispatch group.
@@ -138,30 +228,79 @@ fn route_fn_name(route: &Route) -> syn::Ident {
 }
 
 /// `before` of each middleware in order, `inner`, then `after` in reverse;
-/// a `before` that answers skips everything inside it.
-fn wrap_middleware(middleware: &[&Middleware], state: &Type, inner: TokenStream) -> TokenStream {
+/// a `before` that answers skips everything inside it. No layer among them.
+fn wrap_middleware(router: &Router, middleware: &[&Middleware], inner: TokenStream) -> TokenStream {
     let Some((first, rest)) = middleware.split_first() else { return inner };
-    let inner = wrap_middleware(rest, state, inner);
+    let inner = wrap_middleware(router, rest, inner);
+    let state = &router.state;
     let ty = &first.def.ty;
-    let field = &first.field;
-    let local = format_ident!("{}_local", field);
+    let field = field(router, &first.field);
+    let local = format_ident!("{}_local", first.field);
     let trait_path = quote_spanned!(ty.span()=> <#ty as ::mambo::middleware::Middleware<#state>>);
     quote! {{
         let mut #local: #trait_path::Local = ::core::default::Default::default();
-        match #trait_path::before(&self.#field, &mut *cx, &mut #local).await {
+        match #trait_path::before(&#field, &mut *cx, &mut #local).await {
             ::mambo::middleware::Flow::Respond(response) => response,
             ::mambo::middleware::Flow::Continue => {
                 let mut response = #inner;
-                #trait_path::after(&self.#field, &*cx, &mut #local, &mut response).await;
+                #trait_path::after(&#field, &*cx, &mut #local, &mut response).await;
                 response
             }
         }
     }}
 }
 
-fn route_fn(router: &Router, route: &Route) -> TokenStream {
+/// A route's functions: one for its scope chain up to the first layer (the
+/// one the dispatch calls), and one for the rest of the chain behind each
+/// layer.
+fn route_fns(router: &Router, route: &Route) -> TokenStream {
+    let links = &route.scope_middleware;
+    let mut starts = vec![(None, 0)];
+    for (position, &link) in links.iter().enumerate() {
+        if router.middleware[link].is_layer() {
+            starts.push((Some(link), position + 1));
+        }
+    }
+    let innermost = route_inner(router, route);
     let state = &router.state;
-    let name = route_fn_name(route);
+    let functions = starts.into_iter().map(|(after, from)| {
+        let name = segment_name(route, after);
+        let body = chain(router, &links[from..], innermost.clone());
+        let doc = route.summary();
+        quote! {
+            #[doc = #doc]
+            #[doc(hidden)]
+            async fn #name(
+                &self,
+                cx: &mut ::mambo::RequestContext<'_, #state>,
+                body: ::mambo::Body,
+            ) -> ::mambo::Response {
+                #body
+            }
+        }
+    });
+    quote!(#(#functions)*)
+}
+
+/// The function running `route`'s scope chain from its start, or from
+/// behind the layer `after` (an index into the router's middleware).
+fn segment_name(route: &Route, after: Option<usize>) -> syn::Ident {
+    match after {
+        None => route_fn_name(route),
+        Some(layer) => format_ident!("__mambo_route_{}_after_{}", route.index, layer),
+    }
+}
+
+/// What a route runs inside its scope middleware: its extractors and
+/// handler, or its service.
+fn route_inner(router: &Router, route: &Route) -> TokenStream {
+    let state = &router.state;
+    if let Some(service) = route.service {
+        let service = &router.services[service];
+        let strip = service.strip;
+        let field = field(router, &service.field);
+        return quote!(::mambo::__private::call_service(&#field, cx, body, #strip).await);
+    }
     let handler = &route.handler;
     let params: Vec<&str> = route.pattern.param_names().collect();
     let args = &route.payload.args;
@@ -237,27 +376,12 @@ fn route_fn(router: &Router, route: &Route) -> TokenStream {
     // (and still passes through the scope middleware's `after`) without a
     // state machine of its own.
     let label = (!extraction.is_empty()).then(|| quote!('route:));
-    let extract_and_call = quote! {
+    quote! {
         #label {
             let cx: &::mambo::RequestContext<'_, #state> = &*cx;
             #drop_body
             #(#extraction)*
             #respond
-        }
-    };
-    let scope: Vec<&Middleware> =
-        route.scope_middleware.iter().map(|&i| &router.middleware[i]).collect();
-    let body = wrap_middleware(&scope, state, extract_and_call);
-    let doc = route.summary();
-    quote! {
-        #[doc = #doc]
-        #[doc(hidden)]
-        async fn #name(
-            &self,
-            cx: &mut ::mambo::RequestContext<'_, #state>,
-            body: ::mambo::Body,
-        ) -> ::mambo::Response {
-            #body
         }
     }
 }

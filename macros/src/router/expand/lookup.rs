@@ -5,7 +5,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::router::model::{Route, Router};
+use crate::router::model::{ANY_METHOD, Route, Router};
 use crate::router::parse::TrailingSlashMode;
 use crate::router::tree::Node;
 
@@ -232,9 +232,16 @@ fn descend(
 /// The method dispatch at a leaf: the route for the method, or `Allow`.
 fn leaf_hit(leaf: &[usize], routes: &[Route]) -> TokenStream {
     let mut arms: Vec<(String, usize)> = Vec::new();
+    // A service route that answers every method takes what no other route
+    // of the leaf answers: no 405 here.
+    let mut any = None;
     for &index in leaf {
         for method in &routes[index].methods {
-            arms.push((method.clone(), index));
+            if method == ANY_METHOD {
+                any = Some(index);
+            } else {
+                arms.push((method.clone(), index));
+            }
         }
     }
     let has_head = arms.iter().any(|(m, _)| m == "HEAD");
@@ -285,11 +292,22 @@ fn leaf_hit(leaf: &[usize], routes: &[Route]) -> TokenStream {
             _ if method.as_str() == #method => Ok(#index),
         }
     });
+    let otherwise = match any {
+        Some(index) => {
+            let comment = routes[index].summary();
+            let index = Literal::usize_unsuffixed(index);
+            quote! {
+                #[doc = #comment]
+                _ => Ok(#index),
+            }
+        }
+        None => quote!(_ => Err(#allow),),
+    };
     quote! {
         match *method {
             #(#standard_arms)*
             #(#extension_arms)*
-            _ => Err(#allow),
+            #otherwise
         }
     }
 }

@@ -1,64 +1,4 @@
-//! Runs a Mambo router as a [`tower_service::Service`] (feature `tower`), so
-//! it can sit under tower layers, be served by a hand-written hyper loop, or
-//! be nested in an axum app.
-//!
-//! # Cost
-//!
-//! This is the interop path, and it pays for it: each call boxes the
-//! router's future (tower's `Service::Future` must be nameable, and the
-//! router's future type is not), and a request body of any type other than
-//! [`Body`] or hyper's `Incoming` is boxed too. Serve with Mambo's own
-//! server when there is no tower stack to fit into.
-//!
-//! # Examples
-//!
-//! Serving a router with hyper directly:
-//!
-//! ```no_run
-//! use hyper::service::service_fn;
-//! use hyper_util::rt::{TokioExecutor, TokioIo};
-//! use hyper_util::server::conn::auto;
-//! use mambo::tower::TowerService;
-//! use mambo::{ConnInfo, IntoResponse, Request, Response, RouteInfo, Router};
-//!
-//! struct Hello;
-//!
-//! impl Router for Hello {
-//!     fn routes(&self) -> &'static [RouteInfo] {
-//!         &[]
-//!     }
-//!
-//!     async fn handle(&self, _request: Request, _conn: ConnInfo) -> Response {
-//!         "hello".into_response()
-//!     }
-//! }
-//!
-//! #[tokio::main]
-//! async fn main() -> std::io::Result<()> {
-//!     let service = TowerService::new(Hello);
-//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//!     loop {
-//!         let (stream, remote_addr) = listener.accept().await?;
-//!         // Per connection: tell the router who is calling.
-//!         let service = service.clone().with_conn(ConnInfo {
-//!             remote_addr: Some(remote_addr),
-//!             ..ConnInfo::default()
-//!         });
-//!         // hyper's services take `&self`; tower's take `&mut self`.
-//!         let hyper_service = service_fn(move |request| {
-//!             tower_service::Service::call(&mut service.clone(), request)
-//!         });
-//!         tokio::spawn(async move {
-//!             let _ = auto::Builder::new(TokioExecutor::new())
-//!                 .serve_connection(TokioIo::new(stream), hyper_service)
-//!                 .await;
-//!         });
-//!     }
-//! }
-//! ```
-//!
-//! In axum, the same service is a fallback or a nested service:
-//! `axum::Router::new().fallback_service(TowerService::new(api))`.
+//! A Mambo router as a tower service: see the [module docs](super).
 
 use std::any::Any;
 use std::convert::Infallible;
@@ -180,7 +120,7 @@ where
 }
 
 /// Converts any body into Mambo's, boxing only what has no variant of its own.
-fn into_body<B>(body: B) -> Body
+pub(super) fn into_body<B>(body: B) -> Body
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
