@@ -1,7 +1,6 @@
 //! A tower service kept by a router: the stack a `layer(..)` entry builds,
 //! or a `service` route.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -139,6 +138,7 @@ fn error_response(err: BoxError) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use std::convert::Infallible;
     use std::time::Duration;
 
     use super::*;
