@@ -108,12 +108,21 @@ pub use mambo_macros::route;
 ///     #[attributes] pub struct Name {
 ///         state: Type,                       // optional; `Name::new()` takes none without it
 ///         trailing_slash: strict | redirect, // optional; strict (404) by default
-///         middleware: [Type, Type = expr],   // optional; bare types are built with Default
+///         middleware: [Type, Type = expr, layer(expr)], // optional; see below
 ///         routes: [handler, module::handler],
-///         scope "/prefix" { middleware: [..], routes: [..], scope ".." { .. } },
+///         service "/pattern" => expr,        // a tower service as a route (feature `tower`)
+///         scope "/prefix" { middleware: [..], routes: [..], service .., scope ".." { .. } },
 ///     }
 /// }
 /// ```
+///
+/// Middleware listed as a bare type is built with `Default`; `Type = expr`
+/// is built by the expression, which may use `state` (the argument of
+/// `new`) by reference, e.g. `Cors = Cors::new().allow_origin(&state.origin)`.
+/// With the `tower` feature, `layer(expr)` lists a `tower::Layer` in order
+/// with Mambo middleware, and `service [METHODS] "/pattern" => expr` makes a
+/// `tower::Service` a route: see [`tower`](crate::tower) for the rules and
+/// the cost.
 ///
 /// Generates the struct with `new` and `state`, `ROUTES` (every route as
 /// [`RouteInfo`]), `lookup` (pure, allocation-free; see [`Lookup`]), and an
