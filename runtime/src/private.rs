@@ -302,40 +302,6 @@ pub fn trailing_slash_alternative(
     matches(&with_slash).then_some(TrailingSlash::Add)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn location(direction: TrailingSlash, uri: &str) -> Vec<u8> {
-        let response = miss(Miss::Redirect(direction), &Method::GET, &uri.parse().unwrap());
-        assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
-        response.headers()[LOCATION].as_bytes().to_vec()
-    }
-
-    #[test]
-    fn redirect_keeps_the_query() {
-        assert_eq!(location(TrailingSlash::Add, "/a?x=1&y"), b"/a/?x=1&y");
-        assert_eq!(location(TrailingSlash::Remove, "/a/b/"), b"/a/b");
-    }
-
-    /// Regression (fuzz target `extractors`, `GET /query/map/?a=%ιٞ`):
-    /// hyper and `http::Uri` accept raw UTF-8 in the path and query, and the
-    /// redirect copied it into `location`, a header value that is not a URI
-    /// (nor visible ASCII). Non-ASCII bytes are percent-encoded; `%`
-    /// escapes already there are left as they are.
-    #[test]
-    fn redirect_percent_encodes_non_ascii() {
-        assert_eq!(
-            location(TrailingSlash::Remove, "/query/map/?a=%ιٞ"),
-            b"/query/map?a=%%CE%B9%D9%9E"
-        );
-        assert_eq!(
-            location(TrailingSlash::Add, "/caf\u{e9}?q=\u{e9}%C3%A9"),
-            b"/caf%C3%A9/?q=%C3%A9%C3%A9"
-        );
-    }
-}
-
 /// `router!` calls this once for a router that lists a `layer(..)` or a
 /// `service` route: without the `tower` feature, it says what to do.
 #[cfg(feature = "tower")]
@@ -379,7 +345,8 @@ pub async fn call_service<S>(
     body: crate::Body,
     strip: bool,
 ) -> Response {
-    let rest = if strip { cx.route().map(|route| route.params.len().saturating_sub(1)) } else { None };
+    let rest =
+        if strip { cx.route().map(|route| route.params.len().saturating_sub(1)) } else { None };
     let request = cx.request_for_service(body, rest);
     service.call(request).await
 }
@@ -393,4 +360,38 @@ pub fn resume(
     let (parts, body) = request.into_parts();
     let conn = crate::tower::conn_of(&parts);
     (parts, body, conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location(direction: TrailingSlash, uri: &str) -> Vec<u8> {
+        let response = miss(Miss::Redirect(direction), &Method::GET, &uri.parse().unwrap());
+        assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
+        response.headers()[LOCATION].as_bytes().to_vec()
+    }
+
+    #[test]
+    fn redirect_keeps_the_query() {
+        assert_eq!(location(TrailingSlash::Add, "/a?x=1&y"), b"/a/?x=1&y");
+        assert_eq!(location(TrailingSlash::Remove, "/a/b/"), b"/a/b");
+    }
+
+    /// Regression (fuzz target `extractors`, `GET /query/map/?a=%ιٞ`):
+    /// hyper and `http::Uri` accept raw UTF-8 in the path and query, and the
+    /// redirect copied it into `location`, a header value that is not a URI
+    /// (nor visible ASCII). Non-ASCII bytes are percent-encoded; `%`
+    /// escapes already there are left as they are.
+    #[test]
+    fn redirect_percent_encodes_non_ascii() {
+        assert_eq!(
+            location(TrailingSlash::Remove, "/query/map/?a=%ιٞ"),
+            b"/query/map?a=%%CE%B9%D9%9E"
+        );
+        assert_eq!(
+            location(TrailingSlash::Add, "/caf\u{e9}?q=\u{e9}%C3%A9"),
+            b"/caf%C3%A9/?q=%C3%A9%C3%A9"
+        );
+    }
 }

@@ -266,10 +266,12 @@ impl TestResponse {
         let body = match body {
             ResponseBody::Empty => Bytes::new(),
             ResponseBody::Full(bytes) => bytes,
-            stream @ (ResponseBody::Stream(_) | ResponseBody::Boxed(_)) => match stream.collect().await {
-                Ok(collected) => collected.to_bytes(),
-                Err(err) => panic!("the response body stream failed: {err}"),
-            },
+            stream @ (ResponseBody::Stream(_) | ResponseBody::Boxed(_)) => {
+                match stream.collect().await {
+                    Ok(collected) => collected.to_bytes(),
+                    Err(err) => panic!("the response body stream failed: {err}"),
+                }
+            }
         };
         TestResponse { status: parts.status, version: parts.version, headers: parts.headers, body }
     }

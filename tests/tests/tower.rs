@@ -236,7 +236,8 @@ async fn cors_layer_answers_preflights_and_marks_responses() {
     assert_eq!(preflight.header("access-control-allow-origin"), Some("https://app.example"));
     assert_eq!(preflight.header("access-control-allow-methods"), Some("GET,POST"));
 
-    let simple = server.send(Request::get("/small").header(ORIGIN, "https://app.example"), b"").await;
+    let simple =
+        server.send(Request::get("/small").header(ORIGIN, "https://app.example"), b"").await;
     assert_eq!(simple.text(), "tiny");
     assert_eq!(simple.header("access-control-allow-origin"), Some("https://app.example"));
 }
@@ -344,11 +345,7 @@ impl<const N: u8> Default for Mark<N> {
 impl<S: Sync, const N: u8> mambo::middleware::Middleware<S> for Mark<N> {
     type Local = ();
 
-    async fn before(
-        &self,
-        cx: &mut RequestContext<'_, S>,
-        _: &mut (),
-    ) -> mambo::middleware::Flow {
+    async fn before(&self, cx: &mut RequestContext<'_, S>, _: &mut ()) -> mambo::middleware::Flow {
         let order = cx.headers().get("x-order").map(|v| v.to_str().unwrap().to_owned());
         let order = format!("{}m{N}", order.map(|o| o + ",").unwrap_or_default());
         cx.headers_mut().insert("x-order", order.parse().unwrap());
@@ -460,7 +457,11 @@ async fn serve_dir_as_a_route_serves_files_with_validators_ranges_and_variants()
     assert!(css.header("last-modified").is_some());
     let etag = css.headers.get(ETAG).or(css.headers.get(LAST_MODIFIED)).unwrap().clone();
 
-    let validator = if css.headers.contains_key(ETAG) { IF_NONE_MATCH } else { http::header::IF_MODIFIED_SINCE };
+    let validator = if css.headers.contains_key(ETAG) {
+        IF_NONE_MATCH
+    } else {
+        http::header::IF_MODIFIED_SINCE
+    };
     let again = server.send(Request::get("/static/site.css").header(validator, etag), b"").await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
 
@@ -471,16 +472,24 @@ async fn serve_dir_as_a_route_serves_files_with_validators_ranges_and_variants()
     let index = server.get("/static/docs/").await;
     assert_eq!(index.text(), "<h1>docs</h1>");
 
-    let gz = server.send(Request::get("/static/big.txt").header(ACCEPT_ENCODING, "gzip"), b"").await;
+    let gz =
+        server.send(Request::get("/static/big.txt").header(ACCEPT_ENCODING, "gzip"), b"").await;
     assert_eq!(gz.header("content-encoding"), Some("gzip"));
     assert_eq!(server.get("/static/big.txt").await.text(), "plain");
 
-    for sneaky in ["/static/../mambo-secret.txt", "/static/%2e%2e/mambo-secret.txt", "/static/docs/..%2f..%2fmambo-secret.txt"] {
+    for sneaky in [
+        "/static/../mambo-secret.txt",
+        "/static/%2e%2e/mambo-secret.txt",
+        "/static/docs/..%2f..%2fmambo-secret.txt",
+    ] {
         let reply = server.get(sneaky).await;
         assert_ne!(reply.text(), "secret", "{sneaky}");
         assert!(reply.status.is_client_error(), "{sneaky}: {}", reply.status);
     }
-    assert_eq!(server.send(Request::post("/static/site.css"), b"").await.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        server.send(Request::post("/static/site.css"), b"").await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
     let _ = (CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE);
 }
 
@@ -493,7 +502,8 @@ async fn a_service_route_sees_the_path_from_its_catch_all_and_the_scope_middlewa
     let reply = server.send(Request::builder().method("PURGE").uri("/any/z"), b"").await;
     assert_eq!(reply.text(), "PURGE /z");
     assert_eq!(server.get("/exact?q").await.text(), "/exact?q");
-    let routes: Vec<(&[&str], &str)> = Files::ROUTES.iter().map(|r| (r.methods, r.pattern)).collect();
+    let routes: Vec<(&[&str], &str)> =
+        Files::ROUTES.iter().map(|r| (r.methods, r.pattern)).collect();
     assert_eq!(
         routes,
         [

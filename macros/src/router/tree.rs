@@ -232,6 +232,7 @@ mod tests {
                     pattern: pattern::parse(path).unwrap(),
                     methods,
                     scope_middleware: Vec::new(),
+                    service: None,
                 }
             })
             .collect()

@@ -133,6 +133,46 @@ impl HttpBody for Body {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A body whose data and errors are converted into [`Bytes`] and
+    /// [`BoxError`], keeping its size hint (so hyper can still send a
+    /// `Content-Length`), unlike a general frame mapping.
+    struct IntoBytes<B> {
+        #[pin]
+        body: B,
+    }
+}
+
+impl<B> HttpBody for IntoBytes<B>
+where
+    B: HttpBody,
+    B::Data: Into<Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.project().body.poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(frame.map_data(Into::into)))),
+            Poll::Ready(Some(Err(err))) => Poll::Ready(Some(Err(err.into()))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
 /// A buffer as a body's one and only frame (none when it is empty).
 #[inline]
 fn only_frame(bytes: Bytes) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
@@ -207,9 +247,7 @@ impl ResponseBody {
             return body.take().expect("the slot is full");
         }
         let body = slot.expect("the slot is full");
-        ResponseBody::Boxed(
-            body.map_frame(|frame| frame.map_data(Into::into)).map_err(Into::into).boxed_unsync(),
-        )
+        ResponseBody::Boxed(IntoBytes { body }.boxed_unsync())
     }
 }
 

@@ -112,7 +112,6 @@
 //! In axum, the same service is a fallback or a nested service:
 //! `axum::Router::new().fallback_service(TowerService::new(api))`.
 
-
 mod next;
 mod outward;
 mod shared;

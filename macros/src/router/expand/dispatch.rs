@@ -50,7 +50,11 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
     let mut resume_fns = Vec::new();
     for (position, &layer) in global.iter().enumerate() {
         if router.middleware[layer].is_layer() {
-            resume_fns.push(resume_fn(router, layer, chain(router, &global[position + 1..], inner.clone())));
+            resume_fns.push(resume_fn(
+                router,
+                layer,
+                chain(router, &global[position + 1..], inner.clone()),
+            ));
         }
     }
     let route_fns = router.routes.iter().map(|route| route_fns(router, route));
@@ -124,15 +128,16 @@ fn scope_resume_fns(router: &Router) -> Vec<TokenStream> {
         if !middleware.is_layer() {
             continue;
         }
-        let arms = router.routes.iter().filter(|r| r.scope_middleware.contains(&layer)).map(|route| {
-            let index = Literal::usize_unsuffixed(route.index);
-            let function = segment_name(route, Some(layer));
-            let comment = route.summary();
-            quote! {
-                #[doc = #comment]
-                #index => self.#function(cx, body).await,
-            }
-        });
+        let arms =
+            router.routes.iter().filter(|r| r.scope_middleware.contains(&layer)).map(|route| {
+                let index = Literal::usize_unsuffixed(route.index);
+                let function = segment_name(route, Some(layer));
+                let comment = route.summary();
+                quote! {
+                    #[doc = #comment]
+                    #index => self.#function(cx, body).await,
+                }
+            });
         let body = quote! {
             match target {
                 Ok(route) => match route {

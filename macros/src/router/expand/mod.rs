@@ -37,16 +37,17 @@ pub fn router(router: &Router, tree: &Node) -> TokenStream {
 /// a wall of unrelated errors.
 pub fn fallback(router: &Router) -> TokenStream {
     let name = &router.def.name;
-    let resume_stubs = router.middleware.iter().enumerate().filter(|(_, m)| m.is_layer()).map(|(index, _)| {
-        let resume = dispatch::resume_name(index);
-        quote! {
-            #[doc(hidden)]
-            async fn #resume(&self, request: ::mambo::Request) -> ::mambo::Response {
-                let _ = request;
-                ::mambo::IntoResponse::into_response(::mambo::Error::not_found())
+    let resume_stubs =
+        router.middleware.iter().enumerate().filter(|(_, m)| m.is_layer()).map(|(index, _)| {
+            let resume = dispatch::resume_name(index);
+            quote! {
+                #[doc(hidden)]
+                async fn #resume(&self, request: ::mambo::Request) -> ::mambo::Response {
+                    let _ = request;
+                    ::mambo::IntoResponse::into_response(::mambo::Error::not_found())
+                }
             }
-        }
-    });
+        });
     quote! {
         impl #name {
             #(#resume_stubs)*

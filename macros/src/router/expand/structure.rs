@@ -41,7 +41,8 @@ pub fn emit(def: &RouterDef, model: &Router) -> TokenStream {
         .map(|m| &m.field)
         .chain(model.services.iter().map(|service| &service.field))
         .collect();
-    let mut inits: Vec<TokenStream> = middleware.iter().enumerate().map(|(index, m)| init(index, m)).collect();
+    let mut inits: Vec<TokenStream> =
+        middleware.iter().enumerate().map(|(index, m)| init(index, m)).collect();
     inits.extend(model.services.iter().map(|service| {
         let (field, expr) = (&service.field, &service.def.init);
         quote_spanned!(expr.span()=> let #field = ::mambo::tower::RouterService::share(#expr);)
@@ -87,22 +88,23 @@ pub fn emit(def: &RouterDef, model: &Router) -> TokenStream {
         };
     }
     let core = core_name(def);
-    let resume_boxed = middleware.iter().enumerate().filter(|(_, m)| m.is_layer()).map(|(index, _)| {
-        let boxed = boxed_resume_name(index);
-        let resume = resume_name(index);
-        quote! {
-            #[doc(hidden)]
-            fn #boxed(
-                core: ::std::sync::Arc<#core>,
-                request: ::mambo::Request,
-            ) -> ::mambo::tower::NextFuture {
-                ::std::boxed::Box::pin(async move {
-                    let router = #name { __mambo_core: core };
-                    ::core::result::Result::Ok(router.#resume(request).await)
-                })
+    let resume_boxed =
+        middleware.iter().enumerate().filter(|(_, m)| m.is_layer()).map(|(index, _)| {
+            let boxed = boxed_resume_name(index);
+            let resume = resume_name(index);
+            quote! {
+                #[doc(hidden)]
+                fn #boxed(
+                    core: ::std::sync::Arc<#core>,
+                    request: ::mambo::Request,
+                ) -> ::mambo::tower::NextFuture {
+                    ::std::boxed::Box::pin(async move {
+                        let router = #name { __mambo_core: core };
+                        ::core::result::Result::Ok(router.#resume(request).await)
+                    })
+                }
             }
-        }
-    });
+        });
     quote! {
         #needs_tower
 
@@ -159,6 +161,8 @@ fn init(index: usize, m: &Middleware) -> TokenStream {
             }
         }
         (Some(expr), None) => quote!(let #field: #ty = #expr;),
-        (None, _) => quote_spanned!(ty.span()=> let #field = <#ty as ::core::default::Default>::default();),
+        (None, _) => {
+            quote_spanned!(ty.span()=> let #field = <#ty as ::core::default::Default>::default();)
+        }
     }
 }
