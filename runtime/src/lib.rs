@@ -48,7 +48,7 @@ pub use body::{Body, ResponseBody};
 pub use bytes::Bytes;
 pub use context::{ConnInfo, DEFAULT_BODY_LIMIT, DEFAULT_TIMEOUT, RequestContext};
 pub use error::{ApiError, Error};
-pub use extract::{ClientAddr, Form, FromRef, Header, Json, Query, State};
+pub use extract::{ClientAddr, Extension, Form, FromRef, Header, Json, Query, State};
 pub use http::{self, HeaderMap, Method, StatusCode, Uri, header};
 pub use mambo_macros::ApiError;
 
@@ -174,7 +174,7 @@ pub use service::{Request, Router};
 pub mod prelude {
     pub use crate::ApiError;
     pub use crate::error::Error;
-    pub use crate::extract::{ClientAddr, Form, FromRef, Header, Json, Query, State};
+    pub use crate::extract::{ClientAddr, Extension, Form, FromRef, Header, Json, Query, State};
     pub use crate::extract::{FromParam, FromRequest, FromRequestParts};
     pub use crate::middleware::{Flow, Middleware};
     pub use crate::response::{Html, IntoResponse, Redirect, Response, StreamBody};

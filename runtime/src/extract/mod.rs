@@ -14,6 +14,7 @@ use crate::context::RequestContext;
 use crate::response::IntoResponse;
 
 mod body;
+mod extension;
 mod form;
 mod head;
 mod header;
@@ -24,6 +25,7 @@ mod query;
 pub mod rejection;
 mod state;
 
+pub use extension::Extension;
 pub use form::Form;
 pub use head::ClientAddr;
 pub use header::{BearerToken, ContentLength, Header, Host, TypedHeader, UserAgent};

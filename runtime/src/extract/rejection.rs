@@ -352,6 +352,32 @@ define_rejection! {
     }
 }
 
+define_rejection! {
+    /// Why [`Extension<T>`](super::Extension) failed.
+    pub enum ExtensionRejection {
+        /// No middleware inserted a `T` into this request's extensions: the
+        /// middleware that provides it is not listed where this route is, or
+        /// left it out. The router's setup, not the client, is at fault,
+        /// hence a 500. Take `Option<Extension<T>>` when the middleware may
+        /// leave it out on purpose.
+        Missing {
+            /// The type that was asked for, as [`std::any::type_name`] gives it.
+            type_name: &'static str,
+        } => (
+            INTERNAL_SERVER_ERROR,
+            50004,
+            "no `{type_name}` in the request extensions: the middleware that provides it must be listed in the router's (or this route's scope's) `middleware: [..]` and insert it with `cx.extensions_mut().insert(..)` in its `before`"
+        ),
+    }
+}
+
+impl ExtensionRejection {
+    /// The rejection for a missing `T`.
+    pub(crate) fn missing<T>() -> Self {
+        ExtensionRejection::Missing { type_name: std::any::type_name::<T>() }
+    }
+}
+
 from_body_error!(BytesRejection, StringRejection, JsonRejection, FormRejection);
 
 #[cfg(test)]

@@ -227,8 +227,9 @@ fn generate() -> HeaderValue {
 /// # Errors
 ///
 /// Without the [`RequestId`] middleware, a valid incoming `x-request-id` is
-/// still returned; when there is none, extraction fails with a 500 that says
-/// to add the middleware. Take `Option<RequestIdValue>` for `None` instead.
+/// still returned; when there is none, extraction fails with a 500 (code
+/// `50004`) that says to add the middleware. Take `Option<RequestIdValue>`
+/// for `None` instead.
 ///
 /// # Examples
 ///
@@ -277,8 +278,11 @@ impl<S: Sync> FromRequestParts<S> for RequestIdValue {
 
     async fn from_request_parts(cx: &RequestContext<'_, S>) -> Result<Self, Error> {
         Self::from_context(cx).ok_or_else(|| {
-            Error::new(
+            // The code of every "a middleware the handler needs is missing"
+            // error, `Extension<T>`'s included (see the rejection table).
+            Error::with_code(
                 StatusCode::INTERNAL_SERVER_ERROR,
+                50004,
                 "no request id: add `RequestId` to the router's `middleware` list",
             )
         })

@@ -1,0 +1,6 @@
+//! What the framework owns in the generated dispatch, through real
+//! `router!` routers: with the in-process client, and over sockets where
+//! the wire matters. Every socket test bounds its own running time.
+
+#[path = "dispatch/extension.rs"]
+mod extension;
