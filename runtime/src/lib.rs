@@ -65,6 +65,11 @@ pub use mambo_macros::ApiError;
 /// - Arguments named like a path parameter are parsed from it with
 ///   [`FromParam`](extract::FromParam) after percent-decoding; every other
 ///   argument is an extractor, and only the last one may read the body.
+/// - A `*name` catch-all is percent-decoded like any parameter, so
+///   `%2e%2e%2f` arrives as `../` and `%2F` as `/`: never join a `&str`
+///   catch-all to a directory. Take [`SafePath`](extract::SafePath) for a
+///   parameter that names a file; it refuses `..` segments, absolute paths,
+///   NUL bytes, backslashes and drive prefixes with a 400 (code `40011`).
 ///
 /// The function is left as written; the attribute adds a hidden macro beside
 /// it that carries the route to [`router!`]. Mistakes that can be seen on one

@@ -69,9 +69,7 @@ pub fn decode<'c, S>(
 /// Parses a decoded path parameter into the handler argument's type.
 #[inline]
 pub fn parse<'a, T: FromParam<'a>>(value: &'a str, name: &'static str) -> Result<T, Response> {
-    T::from_param(value).map_err(|err| {
-        PathParamRejection { name, expected: Cow::Owned(err.expected().to_owned()) }.into_response()
-    })
+    T::from_param(value).map_err(|err| crate::extract::reject_param(name, err))
 }
 
 /// Runs a head extractor.

@@ -4,3 +4,5 @@
 
 #[path = "dispatch/extension.rs"]
 mod extension;
+#[path = "dispatch/safe_path.rs"]
+mod safe_path;
