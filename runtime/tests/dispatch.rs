@@ -6,3 +6,5 @@
 mod extension;
 #[path = "dispatch/safe_path.rs"]
 mod safe_path;
+#[path = "dispatch/server_limits.rs"]
+mod server_limits;

@@ -655,6 +655,15 @@ impl Server {
     }
 }
 
+impl Server {
+    /// The defaults this server gives routes that set none: the body limit
+    /// and the handler deadline (what [`ConnInfo`](crate::ConnInfo) carries
+    /// to the router), for [`TestClient::with_server_limits`](crate::test::TestClient::with_server_limits).
+    pub(crate) fn route_defaults(&self) -> (u64, Option<Duration>) {
+        (self.config.body_limit, self.config.request_timeout)
+    }
+}
+
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let bind: &dyn std::fmt::Debug = match &self.bind {
