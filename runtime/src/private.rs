@@ -12,7 +12,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use http::header::{ALLOW, HeaderValue, LOCATION};
+use http::header::{ALLOW, CONTENT_LENGTH, HeaderValue, LOCATION};
 use http::{Method, StatusCode};
 use percent_encoding::{CONTROLS, percent_encode};
 
@@ -267,13 +267,35 @@ fn redirect_trailing_slash(direction: TrailingSlash, uri: &http::Uri) -> Respons
     }
 }
 
-/// Finishes a response: drops the body of an answer to `HEAD`.
+/// Finishes a response: drops the body of an answer to `HEAD`, keeping the
+/// length the `GET` would have sent.
 #[inline(always)]
 pub fn finish(is_head: bool, mut response: Response) -> Response {
     if is_head {
-        *response.body_mut() = crate::body::ResponseBody::Empty;
+        drop_body_for_head(&mut response);
     }
     response
+}
+
+/// Empties the body of an answer to `HEAD`. A buffered body's length goes
+/// into `content-length` (unless the handler set one), as RFC 9110 §9.3.2
+/// asks: the headers a `GET` would get. A stream's length is not known
+/// without running it, so it gets none, as on a `GET`.
+///
+/// Out of line: `HEAD` is rare, and `finish` is inlined into every router.
+#[inline(never)]
+fn drop_body_for_head(response: &mut Response) {
+    let body = std::mem::replace(response.body_mut(), crate::body::ResponseBody::Empty);
+    let status = response.status();
+    // These never carry a length (RFC 9110 §8.6).
+    let lengthless = status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED;
+    if let crate::body::ResponseBody::Full(bytes) = body {
+        if !lengthless && !response.headers().contains_key(CONTENT_LENGTH) {
+            response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+        }
+    }
 }
 
 /// Whether a trailing-slash alternative exists: calls `matches` on `path`
@@ -308,6 +330,23 @@ mod tests {
         let response = miss(Miss::Redirect(direction), &Method::GET, &uri.parse().unwrap());
         assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
         response.headers()[LOCATION].as_bytes().to_vec()
+    }
+
+    #[test]
+    fn head_keeps_the_length_of_a_buffered_body() {
+        let response = finish(true, "hello".into_response());
+        assert_eq!(response.headers()[CONTENT_LENGTH], "5");
+        assert_eq!(response.body().as_bytes(), Some(&b""[..]));
+
+        let get = finish(false, "hello".into_response());
+        assert!(!get.headers().contains_key(CONTENT_LENGTH), "hyper sets it for GET");
+
+        let mut own = "hello".into_response();
+        own.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from_static("5"));
+        assert_eq!(finish(true, own).headers().get_all(CONTENT_LENGTH).iter().count(), 1);
+
+        let no_content = finish(true, (StatusCode::NO_CONTENT, "x").into_response());
+        assert!(!no_content.headers().contains_key(CONTENT_LENGTH));
     }
 
     #[test]

@@ -51,7 +51,11 @@ async fn routes_without_a_limit_get_the_servers() {
     assert_eq!(error["code"], 41300);
     assert!(error["message"].as_str().unwrap().contains("16 bytes"), "{error}");
 
-    assert_eq!(client.post("/own").body(body).send().await.text(), "32", "the route's own limit wins");
+    assert_eq!(
+        client.post("/own").body(body).send().await.text(),
+        "32",
+        "the route's own limit wins"
+    );
 }
 
 #[tokio::test]
