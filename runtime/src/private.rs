@@ -98,7 +98,8 @@ pub fn respond<T: IntoResponse>(value: T) -> Response {
 /// Runs the future that answers a route (its scope middleware, extractors
 /// and handler; the generated code guards a whole dispatch group's future,
 /// so this exists once per group, not per route) under the route's deadline,
-/// turning a panic into a 500 and an expired deadline into a 504.
+/// turning a panic into a 500 and an expired deadline into a 504, or into a
+/// 408 when what the route was waiting for is the client's request body.
 ///
 /// The deadline timer starts only if the handler is still pending after its
 /// first poll: most handlers answer at once, and they then cost neither a
@@ -138,6 +139,12 @@ impl<F: Future<Output = Response>> Future for Guard<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         let mut this = self.project();
         let route = *this.route;
+        // Once the deadline runs (from the second poll on), each poll
+        // watches whether the route is left waiting for the request body.
+        let watching = this.deadline.is_some();
+        if watching {
+            crate::body::stall::clear();
+        }
         if let Poll::Ready(response) =
             this.handler.poll_or(cx, |panic| handler_panicked(route, &*panic))
         {
@@ -149,14 +156,31 @@ impl<F: Future<Output = Response>> Future for Guard<F> {
         }
         match this.deadline.as_pin_mut().map(|sleep| sleep.poll(cx)) {
             Some(Poll::Ready(())) => {
-                tracing::warn!(route = this.route.pattern, ?timeout, "handler timed out");
-                Poll::Ready(
-                    Error::new(StatusCode::GATEWAY_TIMEOUT, "the handler did not answer in time")
-                        .into_response(),
-                )
+                let body_stalled = watching && crate::body::stall::take();
+                Poll::Ready(deadline_passed(route, timeout, body_stalled))
             }
             _ => Poll::Pending,
         }
+    }
+}
+
+/// The answer of a route whose deadline passed: a 408 when the route was
+/// waiting for the client's request body (the client is late, as when the
+/// server's body read timeout cuts a body off), else a 504 (the handler is).
+#[cold]
+fn deadline_passed(
+    route: &RouteInfo,
+    timeout: std::time::Duration,
+    body_stalled: bool,
+) -> Response {
+    if body_stalled {
+        tracing::warn!(route = route.pattern, ?timeout, "request body stalled past the deadline");
+        Error::with_code(StatusCode::REQUEST_TIMEOUT, 40800, "the request body arrived too slowly")
+            .into_response()
+    } else {
+        tracing::warn!(route = route.pattern, ?timeout, "handler timed out");
+        Error::new(StatusCode::GATEWAY_TIMEOUT, "the handler did not answer in time")
+            .into_response()
     }
 }
 

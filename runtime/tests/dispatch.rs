@@ -5,6 +5,8 @@
 #[path = "dispatch/support.rs"]
 mod support;
 
+#[path = "dispatch/deadline.rs"]
+mod deadline;
 #[path = "dispatch/extension.rs"]
 mod extension;
 #[path = "dispatch/head.rs"]

@@ -355,7 +355,10 @@ impl Server {
 
     /// The handler deadline for routes without `timeout = ".."`
     /// ([`ConnInfo::default_timeout`](crate::ConnInfo)); past it the request
-    /// is answered 504. `None` disables it.
+    /// is answered `504 Gateway Timeout` (code `50400`), or `408 Request
+    /// Timeout` (code `40800`) when the route is waiting for the client's
+    /// request body at that moment: a stalled upload is the client's fault,
+    /// not the handler's. `None` disables it.
     ///
     /// Default: 30 s.
     pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
