@@ -1,5 +1,29 @@
 //! Structured errors: one JSON shape, `{"code": 40401, "message": "..."}`,
 //! for the framework's own errors and the application's.
+//!
+//! # Server errors are reported
+//!
+//! A 5xx response rendered from an error (an [`ApiError`] such as a
+//! `#[derive(ApiError)]` type, an [`Error`] with a 5xx status, a handler's
+//! panic, a route's 504) carries an [`ErrorReport`] in its extensions: the
+//! status, code and message the client sees, and what it does not see, the
+//! error's `source()` chain. The generated router then emits one `tracing`
+//! event per such response, at `ERROR` on target [`ERROR_LOG_TARGET`]
+//! (`mambo::error`): the error's message as the event's message, and the
+//! fields `status`, `code`, `sources` (the chain on one line, `a: b`, or
+//! `-`), `route` (the pattern, or `-`) and `request_id` (with
+//! [`RequestId`](crate::middleware::RequestId) listed, or `-`). To do more (count
+//! them, page someone, send them to an error tracker), list
+//! [`OnServerError`](crate::middleware::OnServerError) with a closure.
+//!
+//! 4xx responses are the client's mistakes and are not reported; a
+//! response built without an error (`StatusCode::INTERNAL_SERVER_ERROR`
+//! returned as is) has no report either.
+//!
+//! # Codes
+//!
+//! The codes Mambo produces are listed in [one table](crate::extract::rejection),
+//! with the rule that keeps the application's codes apart from them.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -9,6 +33,11 @@ use http::header::CONTENT_TYPE;
 
 use crate::body::ResponseBody;
 use crate::response::{APPLICATION_JSON, IntoResponse, Response};
+
+mod report;
+
+pub use report::{ERROR_LOG_TARGET, ErrorReport};
+pub(crate) use report::{emit as emit_report, of_mut as report_of_mut};
 
 /// An error with a numeric code and a message, rendered as
 /// `{"code": …, "message": "…"}`.
@@ -120,9 +149,53 @@ pub const fn status_from_code(code: u32) -> StatusCode {
     }
 }
 
-/// Renders any [`ApiError`] as the JSON error response.
+/// Renders any [`ApiError`] as the JSON error response; a 5xx gets an
+/// [`ErrorReport`] (without a source chain: see [`render_error`]).
 pub fn render(error: &(impl ApiError + ?Sized)) -> Response {
     render_parts(error.status(), error.code(), &error.message())
+}
+
+/// Renders an [`ApiError`] that is also a `std::error::Error` as the JSON
+/// error response; a 5xx gets an [`ErrorReport`] with the error's
+/// `source()` chain. `#[derive(ApiError)]` renders with this.
+///
+/// # Examples
+///
+/// ```
+/// use std::borrow::Cow;
+/// use mambo::error::{ApiError, ErrorReport, render_error};
+///
+/// #[derive(Debug)]
+/// struct Unavailable(std::io::Error);
+///
+/// impl std::fmt::Display for Unavailable {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("storage unavailable")
+///     }
+/// }
+///
+/// impl std::error::Error for Unavailable {
+///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+///         Some(&self.0)
+///     }
+/// }
+///
+/// impl ApiError for Unavailable {
+///     fn code(&self) -> u32 { 50320 }
+///     fn message(&self) -> Cow<'_, str> { "storage unavailable".into() }
+/// }
+///
+/// let error = Unavailable(std::io::Error::other("disk on fire"));
+/// let response = render_error(&error);
+/// assert_eq!(ErrorReport::of(&response).unwrap().sources(), ["disk on fire"]);
+/// ```
+pub fn render_error(error: &(impl ApiError + std::error::Error + ?Sized)) -> Response {
+    let (status, code, message) = (error.status(), error.code(), error.message());
+    let mut response = render_unreported(status, code, &message);
+    if status.is_server_error() {
+        report::attach(&mut response, status, code, &message, error.source());
+    }
+    response
 }
 
 #[derive(serde::Serialize)]
@@ -135,8 +208,19 @@ struct ErrorBody<'a> {
 /// renderer set by [`set_renderer`], or [`render_json`] when none is.
 ///
 /// Every error Mambo produces (404, 405, rejections, 500, 503, 504) and every
-/// [`ApiError`] goes through here.
+/// [`ApiError`] goes through here. A 5xx gets an [`ErrorReport`].
 pub fn render_parts(status: StatusCode, code: u32, message: &str) -> Response {
+    let mut response = render_unreported(status, code, message);
+    if status.is_server_error() {
+        report::attach(&mut response, status, code, message, None);
+    }
+    response
+}
+
+/// [`render_parts`] without the report: for the answers the server gives
+/// without running the router (load shedding), which no one reports and
+/// which must stay cheap when they come by the thousand.
+pub(crate) fn render_unreported(status: StatusCode, code: u32, message: &str) -> Response {
     match RENDERER.get() {
         Some(render) => render(status, code, message),
         None => render_json(status, code, message),

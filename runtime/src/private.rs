@@ -145,9 +145,12 @@ impl<F: Future<Output = Response>> Future for Guard<F> {
         if watching {
             crate::body::stall::clear();
         }
-        if let Poll::Ready(response) =
+        if let Poll::Ready(mut response) =
             this.handler.poll_or(cx, |panic| handler_panicked(route, &*panic))
         {
+            if response.status().is_server_error() {
+                note_route(&mut response, route);
+            }
             return Poll::Ready(response);
         }
         let Some(timeout) = *this.timeout else { return Poll::Pending };
@@ -157,7 +160,9 @@ impl<F: Future<Output = Response>> Future for Guard<F> {
         match this.deadline.as_pin_mut().map(|sleep| sleep.poll(cx)) {
             Some(Poll::Ready(())) => {
                 let body_stalled = watching && crate::body::stall::take();
-                Poll::Ready(deadline_passed(route, timeout, body_stalled))
+                let mut response = deadline_passed(route, timeout, body_stalled);
+                note_route(&mut response, route);
+                Poll::Ready(response)
             }
             _ => Poll::Pending,
         }
@@ -184,12 +189,25 @@ fn deadline_passed(
     }
 }
 
-/// The 500 that replaces a handler's panic.
+/// Notes the route on a 5xx response's [`ErrorReport`](crate::error::ErrorReport).
+#[cold]
+fn note_route(response: &mut Response, route: &RouteInfo) {
+    if let Some(report) = crate::error::report_of_mut(response) {
+        report.note_route(route.pattern);
+    }
+}
+
+/// The 500 that replaces a handler's panic; its report carries the panic's
+/// message, which the client does not see.
 #[cold]
 fn handler_panicked(route: &RouteInfo, panic: &(dyn std::any::Any + Send)) -> Response {
     let message = panic_message(panic);
     tracing::error!(route = route.pattern, panic = message, "handler panicked");
-    Error::internal().into_response()
+    let mut response = Error::internal().into_response();
+    if let Some(report) = crate::error::report_of_mut(&mut response) {
+        report.push_source(format!("panicked: {message}"));
+    }
+    response
 }
 
 pin_project_lite::pin_project! {
@@ -292,11 +310,16 @@ fn redirect_trailing_slash(direction: TrailingSlash, uri: &http::Uri) -> Respons
 }
 
 /// Finishes a response: drops the body of an answer to `HEAD`, keeping the
-/// length the `GET` would have sent.
+/// length the `GET` would have sent, and logs a 5xx's
+/// [`ErrorReport`](crate::error::ErrorReport), once every middleware has
+/// added what it knows to it.
 #[inline(always)]
 pub fn finish(is_head: bool, mut response: Response) -> Response {
     if is_head {
         drop_body_for_head(&mut response);
+    }
+    if response.status().is_server_error() {
+        crate::error::emit_report(&mut response);
     }
     response
 }

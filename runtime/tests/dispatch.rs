@@ -7,6 +7,8 @@ mod support;
 
 #[path = "dispatch/deadline.rs"]
 mod deadline;
+#[path = "dispatch/error_report.rs"]
+mod error_report;
 #[path = "dispatch/extension.rs"]
 mod extension;
 #[path = "dispatch/head.rs"]

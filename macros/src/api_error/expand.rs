@@ -91,7 +91,7 @@ pub(crate) fn expand(ty: &ErrorType<'_>) -> TokenStream {
 
         impl #impl_generics ::mambo::IntoResponse for #ident #ty_generics #where_clause {
             fn into_response(self) -> ::mambo::Response {
-                ::mambo::error::render(&self)
+                ::mambo::error::render_error(&self)
             }
         }
     }

@@ -108,12 +108,14 @@ pub trait Middleware<S>: Send + Sync + 'static {
 
 mod access_log;
 mod cors;
+mod on_server_error;
 #[cfg(feature = "rate-limit")]
 mod rate_limit;
 mod request_id;
 
 pub use access_log::{ACCESS_LOG_TARGET, AccessLog};
 pub use cors::{CORS_LOG_TARGET, Cors};
+pub use on_server_error::OnServerError;
 #[cfg(feature = "rate-limit")]
 pub use rate_limit::{
     ClientIp, DEFAULT_MAX_KEYS, HeaderKey, KeyExtractor, KeyFn, ProxyHeader, Quota,

@@ -29,7 +29,9 @@ pub const MAX_INCOMING_LEN: usize = 200;
 /// when [`trust_incoming(false)`](Self::trust_incoming)) a new id replaces it
 /// in the request headers. Handlers read it with the [`RequestIdValue`]
 /// extractor, later middleware from the request headers. In `after`, the id
-/// is set on the response unless the handler already set that header.
+/// is set on the response unless the handler already set that header, and
+/// noted on a 5xx's [`ErrorReport`](crate::error::ErrorReport), so the error
+/// event carries it.
 ///
 /// Generated ids look like `3f9c0a7d51e2b846-000000000000002a`: 16 hex digits
 /// chosen at random once per process, `-`, then a per-process counter in 16
@@ -136,8 +138,20 @@ impl<S: Sync> Middleware<S> for RequestId {
         response: &mut Response,
     ) {
         if let Some(id) = local.take() {
+            if response.status().is_server_error() {
+                note_on_report(response, &id);
+            }
             response.headers_mut().entry(&self.header).or_insert(id);
         }
+    }
+}
+
+/// Puts the id on a 5xx response's [`ErrorReport`](crate::error::ErrorReport),
+/// for the error event the router emits.
+#[cold]
+fn note_on_report(response: &mut Response, id: &HeaderValue) {
+    if let Some(report) = crate::error::report_of_mut(response) {
+        report.note_request_id(id);
     }
 }
 
