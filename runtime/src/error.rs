@@ -44,67 +44,56 @@ pub(crate) use report::{emit as emit_report, of_mut as report_of_mut};
 ///
 /// # Deriving
 ///
-/// `#[derive(ApiError)]` takes `#[api(code = .., message = "..")]` on each
-/// variant of an enum, or on a struct:
+/// [`#[derive(ApiError)]`](derive@crate::ApiError) implements it (and
+/// `Display`, `std::error::Error`, [`IntoResponse`], `From` for `#[from]`
+/// fields) from `#[api(code = .., message = "..")]` on each variant; its
+/// page lists every attribute.
 ///
 /// ```
 /// use mambo::prelude::*;
 ///
-/// #[derive(Debug)]
-/// struct DbError;
-/// # impl std::fmt::Display for DbError {
-/// #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("db") }
-/// # }
-/// # impl std::error::Error for DbError {}
-///
 /// #[derive(Debug, ApiError)]
 /// enum AppError {
-///     /// 404: the status is the code's first three digits.
-///     #[api(code = 40401, message = "user {0} not found")]
+///     #[api(code = 40420, message = "user {0} not found")]
 ///     UserNotFound(u64),
-///     /// Named fields by name, with any format spec.
-///     #[api(code = 409, message = "name {name:?} is taken")]
-///     NameTaken { name: String },
-///     /// `#[source]` is returned by `Error::source`; `status` overrides the
-///     /// derived one (and allows codes outside the scheme).
-///     #[api(code = 50301, message = "database unavailable", status = 503)]
-///     Database(#[source] DbError),
+///     #[api(code = 50320, message = "database unavailable")]
+///     Database(#[from] std::io::Error),
 /// }
 ///
 /// let err = AppError::UserNotFound(7);
-/// assert_eq!((err.code(), err.status()), (40401, StatusCode::NOT_FOUND));
+/// assert_eq!((err.code(), err.status()), (40420, StatusCode::NOT_FOUND));
 /// assert_eq!(err.to_string(), "user 7 not found");
-/// assert!(std::error::Error::source(&AppError::Database(DbError)).is_some());
 /// ```
 ///
-/// - `code`: a 3-digit status (`404`) or the status followed by two digits
-///   (`40401`); a code that does not map to a 4xx or 5xx status is a compile
-///   error, unless `status = ..` (400 to 599) is given.
-/// - `message`: a format string over the fields (`{0}`, `{}`, `{name}`,
-///   `{name:?}`; `{{` for a brace); a field that does not exist is a compile
-///   error. A message without fields is returned borrowed, without allocating.
-/// - `#[source]`: at most one field per variant; any `std::error::Error +
-///   'static`, `Box<dyn Error + Send + Sync>` included.
-///
-/// The derive implements `ApiError` (the status is computed at compile
-/// time), `Display` (the message), `std::error::Error` (so the type must
-/// also be `Debug`) and [`IntoResponse`] (the JSON error body, through
-/// [`render`]), so handlers can return `Result<T, AppError>`.
+/// Codes: the status, then two digits that tell errors of one status apart.
+/// Mambo's own codes and the ones to keep clear of are in
+/// [the table](crate::extract::rejection#error-codes).
 ///
 /// # Implementing by hand
 ///
+/// To return it from handlers, implement [`IntoResponse`] with [`render`]
+/// (or [`render_error`] for a type that is also a `std::error::Error`, so
+/// its source chain reaches the 5xx's [`ErrorReport`]).
+///
 /// ```
 /// use std::borrow::Cow;
-/// use mambo::{ApiError, StatusCode};
+/// use mambo::{ApiError, IntoResponse, Response, StatusCode};
 ///
 /// struct UserNotFound(u64);
 ///
 /// impl ApiError for UserNotFound {
-///     fn code(&self) -> u32 { 40401 }
+///     fn code(&self) -> u32 { 40420 }
 ///     fn message(&self) -> Cow<'_, str> { format!("user {} not found", self.0).into() }
 /// }
 ///
+/// impl IntoResponse for UserNotFound {
+///     fn into_response(self) -> Response {
+///         mambo::error::render(&self)
+///     }
+/// }
+///
 /// assert_eq!(UserNotFound(7).status(), StatusCode::NOT_FOUND);
+/// assert_eq!(UserNotFound(7).into_response().status(), StatusCode::NOT_FOUND);
 /// ```
 pub trait ApiError {
     /// The error's code: the HTTP status, optionally followed by two digits
