@@ -138,6 +138,32 @@ pub const fn status_from_code(code: u32) -> StatusCode {
     }
 }
 
+/// Whether `code` is one Mambo keeps for its own errors: a 5-digit code
+/// ending in `00` (the generic code of its status, what [`Error::new`]
+/// gives), or ending in `01` to `19` under 400, 500 or 503, where Mambo
+/// numbers its errors (see the [table](crate::extract::rejection#error-codes)).
+/// Every code Mambo produces is reserved, and new ones will be too.
+///
+/// Give your errors codes for which this is `false`: any code ending in `20`
+/// to `99` is never Mambo's, whatever its status.
+///
+/// # Examples
+///
+/// ```
+/// use mambo::error::is_reserved_code;
+///
+/// assert!(is_reserved_code(40400) && is_reserved_code(40011) && is_reserved_code(50301));
+/// assert!(!is_reserved_code(40420) && !is_reserved_code(50320) && !is_reserved_code(40401));
+/// assert!(!is_reserved_code(404), "a bare status is yours to use");
+/// ```
+pub const fn is_reserved_code(code: u32) -> bool {
+    if code < 10_000 || code > 99_999 {
+        return false;
+    }
+    let (status, number) = (code / 100, code % 100);
+    number == 0 || (number < 20 && matches!(status, 400 | 500 | 503))
+}
+
 /// Renders any [`ApiError`] as the JSON error response; a 5xx gets an
 /// [`ErrorReport`] (without a source chain: see [`render_error`]).
 pub fn render(error: &(impl ApiError + ?Sized)) -> Response {
@@ -412,6 +438,31 @@ mod tests {
         ];
         for (code, status) in rows {
             assert_eq!(status_from_code(code).as_u16(), status, "code {code}");
+        }
+    }
+
+    #[test]
+    fn reserved_codes() {
+        let rows = [
+            (40000, true),
+            (40011, true),
+            (40019, true),
+            (40020, false),
+            (40400, true),
+            (40401, false),
+            (42201, false),
+            (42900, true),
+            (50004, true),
+            (50020, false),
+            (50303, true),
+            (50320, false),
+            (50400, true),
+            (50401, false),
+            (404, false),
+            (1001, false),
+        ];
+        for (code, reserved) in rows {
+            assert_eq!(is_reserved_code(code), reserved, "code {code}");
         }
     }
 

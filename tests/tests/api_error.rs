@@ -138,7 +138,7 @@ struct Upstream(#[from] Box<dyn std::error::Error + Send + Sync>);
 
 fn read(text: &str) -> Result<u64, StoreError> {
     if text.is_empty() {
-        return Err(std::io::Error::other("disk gone"))?;
+        Err(std::io::Error::other("disk gone"))?;
     }
     Ok(text.parse::<u64>()?)
 }

@@ -111,7 +111,7 @@ fn from_impls(ty: &ErrorType<'_>) -> TokenStream {
     let mut seen = Vec::new();
     let mut impls = Vec::new();
     for case in &ty.cases {
-        let Some(field) = case.from_field() else { continue };
+        let Some(field) = case.field_with_from() else { continue };
         let field_ty = &field.ty;
         let written = field.type_text();
         if case.fields.len() != 1 || seen.contains(&written) {

@@ -164,7 +164,7 @@ impl Case<'_> {
     }
 
     /// The field marked `#[from]`, if any.
-    pub(crate) fn from_field(&self) -> Option<&Field> {
+    pub(crate) fn field_with_from(&self) -> Option<&Field> {
         self.fields.iter().find(|field| !field.from.is_empty())
     }
 

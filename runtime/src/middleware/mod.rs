@@ -6,6 +6,16 @@
 //! middleware whose `before` let the request through, in reverse order.
 //! Nothing is boxed and nothing is looked up at run time.
 //!
+//! # Order
+//!
+//! The order of `middleware: [..]` is the order of the `before` calls.
+//! The shipped ones go `[RequestId, AccessLog, ..]`: [`RequestId`] first so
+//! every request has an id before anything can answer it, [`AccessLog`]
+//! second so its latency covers everything after it (see
+//! [`AccessLog`](AccessLog#order)); [`OnServerError`] anywhere after
+//! `RequestId`; then the rest ([`Cors`], authentication, `RateLimit`).
+//! Scope middleware run after the router's.
+//!
 //! # Rate limiting
 //!
 //! With the `rate-limit` feature, `RateLimit` answers `429 Too Many

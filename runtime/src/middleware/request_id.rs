@@ -33,6 +33,11 @@ pub const MAX_INCOMING_LEN: usize = 200;
 /// noted on a 5xx's [`ErrorReport`](crate::error::ErrorReport), so the error
 /// event carries it.
 ///
+/// List it first, and [`AccessLog`](crate::middleware::AccessLog) second:
+/// `middleware: [RequestId, AccessLog, ..]` (the one order rule, explained
+/// on [`AccessLog`](crate::middleware::AccessLog#order)): then every
+/// request has its id before any middleware can answer it.
+///
 /// Generated ids look like `3f9c0a7d51e2b846-000000000000002a`: 16 hex digits
 /// chosen at random once per process, `-`, then a per-process counter in 16
 /// hex digits. They are unique within a process and, with 64 random bits,
