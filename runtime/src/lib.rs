@@ -62,7 +62,7 @@ pub use http::{self, HeaderMap, Method, StatusCode, Uri, header};
 ///     status followed by two digits (`40420`); the HTTP status is its first
 ///     three digits, computed at compile time. A code that maps to no 4xx or
 ///     5xx status is a compile error, unless `status` is given. Keep clear
-///     of Mambo's own codes: see [the rule](extract::rejection#error-codes).
+///     of Mambo's own codes: see [the rule](extract::rejection#your-codes).
 ///   - `message`: what the client reads, and the `Display` text. A format
 ///     string over the fields: `{0}` (or `{}`, in order) for tuple fields,
 ///     `{name}` for named ones, any format spec (`{name:?}`, `{0:>8}`),
