@@ -44,7 +44,7 @@ pub fn __stash_chunk(input: TokenStream) -> TokenStream {
 }
 
 /// Derives `mambo::ApiError`.
-#[proc_macro_derive(ApiError, attributes(api, source))]
+#[proc_macro_derive(ApiError, attributes(api, source, from))]
 pub fn derive_api_error(input: TokenStream) -> TokenStream {
     api_error::derive(input.into()).into()
 }

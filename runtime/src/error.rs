@@ -1,5 +1,29 @@
 //! Structured errors: one JSON shape, `{"code": 40401, "message": "..."}`,
 //! for the framework's own errors and the application's.
+//!
+//! # Server errors are reported
+//!
+//! A 5xx response rendered from an error (an [`ApiError`] such as a
+//! `#[derive(ApiError)]` type, an [`Error`] with a 5xx status, a handler's
+//! panic, a route's 504) carries an [`ErrorReport`] in its extensions: the
+//! status, code and message the client sees, and what it does not see, the
+//! error's `source()` chain. The generated router then emits one `tracing`
+//! event per such response, at `ERROR` on target [`ERROR_LOG_TARGET`]
+//! (`mambo::error`): the error's message as the event's message, and the
+//! fields `status`, `code`, `sources` (the chain on one line, `a: b`, or
+//! `-`), `route` (the pattern, or `-`) and `request_id` (with
+//! [`RequestId`](crate::middleware::RequestId) listed, or `-`). To do more (count
+//! them, page someone, send them to an error tracker), list
+//! [`OnServerError`](crate::middleware::OnServerError) with a closure.
+//!
+//! 4xx responses are the client's mistakes and are not reported; a
+//! response built without an error (`StatusCode::INTERNAL_SERVER_ERROR`
+//! returned as is) has no report either.
+//!
+//! # Codes
+//!
+//! The codes Mambo produces are listed in [one table](crate::extract::rejection),
+//! with the rule that keeps the application's codes apart from them.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -10,72 +34,66 @@ use http::header::CONTENT_TYPE;
 use crate::body::ResponseBody;
 use crate::response::{APPLICATION_JSON, IntoResponse, Response};
 
+mod report;
+
+pub use report::{ERROR_LOG_TARGET, ErrorReport};
+pub(crate) use report::{emit as emit_report, of_mut as report_of_mut};
+
 /// An error with a numeric code and a message, rendered as
 /// `{"code": …, "message": "…"}`.
 ///
 /// # Deriving
 ///
-/// `#[derive(ApiError)]` takes `#[api(code = .., message = "..")]` on each
-/// variant of an enum, or on a struct:
+/// [`#[derive(ApiError)]`](derive@crate::ApiError) implements it (and
+/// `Display`, `std::error::Error`, [`IntoResponse`], `From` for `#[from]`
+/// fields) from `#[api(code = .., message = "..")]` on each variant; its
+/// page lists every attribute.
 ///
 /// ```
 /// use mambo::prelude::*;
 ///
-/// #[derive(Debug)]
-/// struct DbError;
-/// # impl std::fmt::Display for DbError {
-/// #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("db") }
-/// # }
-/// # impl std::error::Error for DbError {}
-///
 /// #[derive(Debug, ApiError)]
 /// enum AppError {
-///     /// 404: the status is the code's first three digits.
-///     #[api(code = 40401, message = "user {0} not found")]
+///     #[api(code = 40420, message = "user {0} not found")]
 ///     UserNotFound(u64),
-///     /// Named fields by name, with any format spec.
-///     #[api(code = 409, message = "name {name:?} is taken")]
-///     NameTaken { name: String },
-///     /// `#[source]` is returned by `Error::source`; `status` overrides the
-///     /// derived one (and allows codes outside the scheme).
-///     #[api(code = 50301, message = "database unavailable", status = 503)]
-///     Database(#[source] DbError),
+///     #[api(code = 50320, message = "database unavailable")]
+///     Database(#[from] std::io::Error),
 /// }
 ///
 /// let err = AppError::UserNotFound(7);
-/// assert_eq!((err.code(), err.status()), (40401, StatusCode::NOT_FOUND));
+/// assert_eq!((err.code(), err.status()), (40420, StatusCode::NOT_FOUND));
 /// assert_eq!(err.to_string(), "user 7 not found");
-/// assert!(std::error::Error::source(&AppError::Database(DbError)).is_some());
 /// ```
 ///
-/// - `code`: a 3-digit status (`404`) or the status followed by two digits
-///   (`40401`); a code that does not map to a 4xx or 5xx status is a compile
-///   error, unless `status = ..` (400 to 599) is given.
-/// - `message`: a format string over the fields (`{0}`, `{}`, `{name}`,
-///   `{name:?}`; `{{` for a brace); a field that does not exist is a compile
-///   error. A message without fields is returned borrowed, without allocating.
-/// - `#[source]`: at most one field per variant; any `std::error::Error +
-///   'static`, `Box<dyn Error + Send + Sync>` included.
-///
-/// The derive implements `ApiError` (the status is computed at compile
-/// time), `Display` (the message), `std::error::Error` (so the type must
-/// also be `Debug`) and [`IntoResponse`] (the JSON error body, through
-/// [`render`]), so handlers can return `Result<T, AppError>`.
+/// Codes: the status, then two digits that tell errors of one status apart.
+/// Mambo's own codes and the ones to keep clear of are in
+/// [the table](crate::extract::rejection#error-codes).
 ///
 /// # Implementing by hand
 ///
+/// To return it from handlers, implement [`IntoResponse`] with [`render`]
+/// (or [`render_error`] for a type that is also a `std::error::Error`, so
+/// its source chain reaches the 5xx's [`ErrorReport`]).
+///
 /// ```
 /// use std::borrow::Cow;
-/// use mambo::{ApiError, StatusCode};
+/// use mambo::{ApiError, IntoResponse, Response, StatusCode};
 ///
 /// struct UserNotFound(u64);
 ///
 /// impl ApiError for UserNotFound {
-///     fn code(&self) -> u32 { 40401 }
+///     fn code(&self) -> u32 { 40420 }
 ///     fn message(&self) -> Cow<'_, str> { format!("user {} not found", self.0).into() }
 /// }
 ///
+/// impl IntoResponse for UserNotFound {
+///     fn into_response(self) -> Response {
+///         mambo::error::render(&self)
+///     }
+/// }
+///
 /// assert_eq!(UserNotFound(7).status(), StatusCode::NOT_FOUND);
+/// assert_eq!(UserNotFound(7).into_response().status(), StatusCode::NOT_FOUND);
 /// ```
 pub trait ApiError {
     /// The error's code: the HTTP status, optionally followed by two digits
@@ -120,9 +138,79 @@ pub const fn status_from_code(code: u32) -> StatusCode {
     }
 }
 
-/// Renders any [`ApiError`] as the JSON error response.
+/// Whether `code` is one Mambo keeps for its own errors: a 5-digit code
+/// ending in `00` (the generic code of its status, what [`Error::new`]
+/// gives), or ending in `01` to `19` under 400, 500 or 503, where Mambo
+/// numbers its errors (see the [table](crate::extract::rejection#error-codes)).
+/// Every code Mambo produces is reserved, and new ones will be too.
+///
+/// Give your errors codes for which this is `false`: any code ending in `20`
+/// to `99` is never Mambo's, whatever its status.
+///
+/// # Examples
+///
+/// ```
+/// use mambo::error::is_reserved_code;
+///
+/// assert!(is_reserved_code(40400) && is_reserved_code(40011) && is_reserved_code(50301));
+/// assert!(!is_reserved_code(40420) && !is_reserved_code(50320) && !is_reserved_code(40401));
+/// assert!(!is_reserved_code(404), "a bare status is yours to use");
+/// ```
+pub const fn is_reserved_code(code: u32) -> bool {
+    if code < 10_000 || code > 99_999 {
+        return false;
+    }
+    let (status, number) = (code / 100, code % 100);
+    number == 0 || (number < 20 && matches!(status, 400 | 500 | 503))
+}
+
+/// Renders any [`ApiError`] as the JSON error response; a 5xx gets an
+/// [`ErrorReport`] (without a source chain: see [`render_error`]).
 pub fn render(error: &(impl ApiError + ?Sized)) -> Response {
     render_parts(error.status(), error.code(), &error.message())
+}
+
+/// Renders an [`ApiError`] that is also a `std::error::Error` as the JSON
+/// error response; a 5xx gets an [`ErrorReport`] with the error's
+/// `source()` chain. `#[derive(ApiError)]` renders with this.
+///
+/// # Examples
+///
+/// ```
+/// use std::borrow::Cow;
+/// use mambo::error::{ApiError, ErrorReport, render_error};
+///
+/// #[derive(Debug)]
+/// struct Unavailable(std::io::Error);
+///
+/// impl std::fmt::Display for Unavailable {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("storage unavailable")
+///     }
+/// }
+///
+/// impl std::error::Error for Unavailable {
+///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+///         Some(&self.0)
+///     }
+/// }
+///
+/// impl ApiError for Unavailable {
+///     fn code(&self) -> u32 { 50320 }
+///     fn message(&self) -> Cow<'_, str> { "storage unavailable".into() }
+/// }
+///
+/// let error = Unavailable(std::io::Error::other("disk on fire"));
+/// let response = render_error(&error);
+/// assert_eq!(ErrorReport::of(&response).unwrap().sources(), ["disk on fire"]);
+/// ```
+pub fn render_error(error: &(impl ApiError + std::error::Error + ?Sized)) -> Response {
+    let (status, code, message) = (error.status(), error.code(), error.message());
+    let mut response = render_unreported(status, code, &message);
+    if status.is_server_error() {
+        report::attach(&mut response, status, code, &message, error.source());
+    }
+    response
 }
 
 #[derive(serde::Serialize)]
@@ -135,8 +223,19 @@ struct ErrorBody<'a> {
 /// renderer set by [`set_renderer`], or [`render_json`] when none is.
 ///
 /// Every error Mambo produces (404, 405, rejections, 500, 503, 504) and every
-/// [`ApiError`] goes through here.
+/// [`ApiError`] goes through here. A 5xx gets an [`ErrorReport`].
 pub fn render_parts(status: StatusCode, code: u32, message: &str) -> Response {
+    let mut response = render_unreported(status, code, message);
+    if status.is_server_error() {
+        report::attach(&mut response, status, code, message, None);
+    }
+    response
+}
+
+/// [`render_parts`] without the report: for the answers the server gives
+/// without running the router (load shedding), which no one reports and
+/// which must stay cheap when they come by the thousand.
+pub(crate) fn render_unreported(status: StatusCode, code: u32, message: &str) -> Response {
     match RENDERER.get() {
         Some(render) => render(status, code, message),
         None => render_json(status, code, message),
@@ -339,6 +438,31 @@ mod tests {
         ];
         for (code, status) in rows {
             assert_eq!(status_from_code(code).as_u16(), status, "code {code}");
+        }
+    }
+
+    #[test]
+    fn reserved_codes() {
+        let rows = [
+            (40000, true),
+            (40011, true),
+            (40019, true),
+            (40020, false),
+            (40400, true),
+            (40401, false),
+            (42201, false),
+            (42900, true),
+            (50004, true),
+            (50020, false),
+            (50303, true),
+            (50320, false),
+            (50400, true),
+            (50401, false),
+            (404, false),
+            (1001, false),
+        ];
+        for (code, reserved) in rows {
+            assert_eq!(is_reserved_code(code), reserved, "code {code}");
         }
     }
 

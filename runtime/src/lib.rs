@@ -48,8 +48,93 @@ pub use body::{Body, ResponseBody};
 pub use bytes::Bytes;
 pub use context::{ConnInfo, DEFAULT_BODY_LIMIT, DEFAULT_TIMEOUT, RequestContext};
 pub use error::{ApiError, Error};
-pub use extract::{ClientAddr, Form, FromRef, Header, Json, Query, State};
+pub use extract::{ClientAddr, Extension, Form, FromRef, Header, Json, Query, State};
 pub use http::{self, HeaderMap, Method, StatusCode, Uri, header};
+/// Derives [`ApiError`](trait@ApiError), `Display`, `std::error::Error`,
+/// [`IntoResponse`] and, for `#[from]` fields, `From`, for an enum (one
+/// error per variant) or a struct (one error).
+///
+/// # Attributes
+///
+/// - `#[api(code = .., message = "..", status = ..)]` on each variant (or
+///   on the struct), required:
+///   - `code`: the number in the JSON body. A 3-digit status (`404`) or the
+///     status followed by two digits (`40420`); the HTTP status is its first
+///     three digits, computed at compile time. A code that maps to no 4xx or
+///     5xx status is a compile error, unless `status` is given. Keep clear
+///     of Mambo's own codes: see [the rule](extract::rejection#your-codes).
+///   - `message`: what the client reads, and the `Display` text. A format
+///     string over the fields: `{0}` (or `{}`, in order) for tuple fields,
+///     `{name}` for named ones, any format spec (`{name:?}`, `{0:>8}`),
+///     `{{` for a brace. A field that does not exist is a compile error. A
+///     message without fields is returned borrowed, without allocating.
+///   - `status = 503`: the HTTP status (400 to 599), when it is not the
+///     code's first three digits.
+/// - `#[source]` on one field: `Error::source` returns it (any
+///   `std::error::Error + 'static`, `Box<dyn Error + Send + Sync>`
+///   included). The client never sees it; the 5xx's
+///   [`ErrorReport`](error::ErrorReport) and the `mambo::error` log event
+///   carry its whole chain.
+/// - `#[from]` on the only field of a variant (or struct): generates
+///   `impl From<FieldType>`, so `?` converts that error, and makes the field
+///   the source as `#[source]` does. Two variants cannot both be
+///   `#[from]` one type (which `From` would `?` pick?): mark the second
+///   `#[source]` and build it with `.map_err(AppError::Variant)`.
+///
+/// The type must be `Debug` (for `std::error::Error`). Every mistake in the
+/// attributes is reported in one build, at the tokens at fault, and the
+/// impls are still generated, so the uses of the type do not add errors of
+/// their own.
+///
+/// # Examples
+///
+/// ```
+/// use std::error::Error as _;
+///
+/// use mambo::error::ErrorReport;
+/// use mambo::prelude::*;
+///
+/// #[derive(Debug, ApiError)]
+/// enum AppError {
+///     /// 404, from the code.
+///     #[api(code = 40420, message = "user {0} not found")]
+///     UserNotFound(u64),
+///     /// Named fields by name, with a format spec.
+///     #[api(code = 409, message = "name {name:?} is taken")]
+///     NameTaken { name: String },
+///     /// `?` on an `io::Error` lands here; the client sees only the message.
+///     #[api(code = 50320, message = "storage unavailable")]
+///     Storage(#[from] std::io::Error),
+///     /// A source without `From`: built by hand where it happens.
+///     #[api(code = 40020, message = "`{text}` is not a number")]
+///     NotANumber {
+///         text: String,
+///         #[source]
+///         cause: std::num::ParseIntError,
+///     },
+///     /// A status of its own.
+///     #[api(code = 1001, message = "legacy error", status = 422)]
+///     Legacy,
+/// }
+///
+/// fn quota(path: &str) -> Result<u64, AppError> {
+///     let text = std::fs::read_to_string(path)?; // `From<io::Error>`
+///     text.trim().parse().map_err(|cause| AppError::NotANumber { text, cause })
+/// }
+///
+/// let error = quota("/no/such/file").unwrap_err();
+/// assert!(matches!(error, AppError::Storage(_)));
+/// assert_eq!((error.code(), error.status()), (50320, StatusCode::SERVICE_UNAVAILABLE));
+/// assert_eq!(error.to_string(), "storage unavailable");
+/// assert!(error.source().is_some());
+///
+/// let response = error.into_response(); // {"code":50320,"message":"storage unavailable"}
+/// let report = ErrorReport::of(&response).unwrap();
+/// assert_eq!(report.sources().len(), 1, "the io::Error, for the logs");
+///
+/// assert_eq!(AppError::UserNotFound(7).status(), StatusCode::NOT_FOUND);
+/// assert_eq!(AppError::Legacy.status(), StatusCode::UNPROCESSABLE_ENTITY);
+/// ```
 pub use mambo_macros::ApiError;
 
 /// Declares a route handler: `#[route(METHOD "/pattern", options..)]`.
@@ -65,6 +150,11 @@ pub use mambo_macros::ApiError;
 /// - Arguments named like a path parameter are parsed from it with
 ///   [`FromParam`](extract::FromParam) after percent-decoding; every other
 ///   argument is an extractor, and only the last one may read the body.
+/// - A `*name` catch-all is percent-decoded like any parameter, so
+///   `%2e%2e%2f` arrives as `../` and `%2F` as `/`: never join a `&str`
+///   catch-all to a directory. Take [`SafePath`](extract::SafePath) for a
+///   parameter that names a file; it refuses `..` segments, absolute paths,
+///   NUL bytes, backslashes and drive prefixes with a 400 (code `40011`).
 ///
 /// The function is left as written; the attribute adds a hidden macro beside
 /// it that carries the route to [`router!`]. Mistakes that can be seen on one
@@ -183,7 +273,7 @@ pub use service::{Request, Router};
 pub mod prelude {
     pub use crate::ApiError;
     pub use crate::error::Error;
-    pub use crate::extract::{ClientAddr, Form, FromRef, Header, Json, Query, State};
+    pub use crate::extract::{ClientAddr, Extension, Form, FromRef, Header, Json, Query, State};
     pub use crate::extract::{FromParam, FromRequest, FromRequestParts};
     pub use crate::middleware::{Flow, Middleware};
     pub use crate::response::{Html, IntoResponse, Redirect, Response, StreamBody};

@@ -12,7 +12,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use http::header::{ALLOW, HeaderValue, LOCATION};
+use http::header::{ALLOW, CONTENT_LENGTH, HeaderValue, LOCATION};
 use http::{Method, StatusCode};
 use percent_encoding::{CONTROLS, percent_encode};
 
@@ -69,9 +69,7 @@ pub fn decode<'c, S>(
 /// Parses a decoded path parameter into the handler argument's type.
 #[inline]
 pub fn parse<'a, T: FromParam<'a>>(value: &'a str, name: &'static str) -> Result<T, Response> {
-    T::from_param(value).map_err(|err| {
-        PathParamRejection { name, expected: Cow::Owned(err.expected().to_owned()) }.into_response()
-    })
+    T::from_param(value).map_err(|err| crate::extract::reject_param(name, err))
 }
 
 /// Runs a head extractor.
@@ -100,7 +98,8 @@ pub fn respond<T: IntoResponse>(value: T) -> Response {
 /// Runs the future that answers a route (its scope middleware, extractors
 /// and handler; the generated code guards a whole dispatch group's future,
 /// so this exists once per group, not per route) under the route's deadline,
-/// turning a panic into a 500 and an expired deadline into a 504.
+/// turning a panic into a 500 and an expired deadline into a 504, or into a
+/// 408 when what the route was waiting for is the client's request body.
 ///
 /// The deadline timer starts only if the handler is still pending after its
 /// first poll: most handlers answer at once, and they then cost neither a
@@ -140,9 +139,18 @@ impl<F: Future<Output = Response>> Future for Guard<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         let mut this = self.project();
         let route = *this.route;
-        if let Poll::Ready(response) =
+        // Once the deadline runs (from the second poll on), each poll
+        // watches whether the route is left waiting for the request body.
+        let watching = this.deadline.is_some();
+        if watching {
+            crate::body::stall::clear();
+        }
+        if let Poll::Ready(mut response) =
             this.handler.poll_or(cx, |panic| handler_panicked(route, &*panic))
         {
+            if response.status().is_server_error() {
+                note_route(&mut response, route);
+            }
             return Poll::Ready(response);
         }
         let Some(timeout) = *this.timeout else { return Poll::Pending };
@@ -151,23 +159,55 @@ impl<F: Future<Output = Response>> Future for Guard<F> {
         }
         match this.deadline.as_pin_mut().map(|sleep| sleep.poll(cx)) {
             Some(Poll::Ready(())) => {
-                tracing::warn!(route = this.route.pattern, ?timeout, "handler timed out");
-                Poll::Ready(
-                    Error::new(StatusCode::GATEWAY_TIMEOUT, "the handler did not answer in time")
-                        .into_response(),
-                )
+                let body_stalled = watching && crate::body::stall::take();
+                let mut response = deadline_passed(route, timeout, body_stalled);
+                note_route(&mut response, route);
+                Poll::Ready(response)
             }
             _ => Poll::Pending,
         }
     }
 }
 
-/// The 500 that replaces a handler's panic.
+/// The answer of a route whose deadline passed: a 408 when the route was
+/// waiting for the client's request body (the client is late, as when the
+/// server's body read timeout cuts a body off), else a 504 (the handler is).
+#[cold]
+fn deadline_passed(
+    route: &RouteInfo,
+    timeout: std::time::Duration,
+    body_stalled: bool,
+) -> Response {
+    if body_stalled {
+        tracing::warn!(route = route.pattern, ?timeout, "request body stalled past the deadline");
+        Error::with_code(StatusCode::REQUEST_TIMEOUT, 40800, "the request body arrived too slowly")
+            .into_response()
+    } else {
+        tracing::warn!(route = route.pattern, ?timeout, "handler timed out");
+        Error::new(StatusCode::GATEWAY_TIMEOUT, "the handler did not answer in time")
+            .into_response()
+    }
+}
+
+/// Notes the route on a 5xx response's [`ErrorReport`](crate::error::ErrorReport).
+#[cold]
+fn note_route(response: &mut Response, route: &RouteInfo) {
+    if let Some(report) = crate::error::report_of_mut(response) {
+        report.note_route(route.pattern);
+    }
+}
+
+/// The 500 that replaces a handler's panic; its report carries the panic's
+/// message, which the client does not see.
 #[cold]
 fn handler_panicked(route: &RouteInfo, panic: &(dyn std::any::Any + Send)) -> Response {
     let message = panic_message(panic);
     tracing::error!(route = route.pattern, panic = message, "handler panicked");
-    Error::internal().into_response()
+    let mut response = Error::internal().into_response();
+    if let Some(report) = crate::error::report_of_mut(&mut response) {
+        report.push_source(format!("panicked: {message}"));
+    }
+    response
 }
 
 pin_project_lite::pin_project! {
@@ -269,13 +309,40 @@ fn redirect_trailing_slash(direction: TrailingSlash, uri: &http::Uri) -> Respons
     }
 }
 
-/// Finishes a response: drops the body of an answer to `HEAD`.
+/// Finishes a response: drops the body of an answer to `HEAD`, keeping the
+/// length the `GET` would have sent, and logs a 5xx's
+/// [`ErrorReport`](crate::error::ErrorReport), once every middleware has
+/// added what it knows to it.
 #[inline(always)]
 pub fn finish(is_head: bool, mut response: Response) -> Response {
     if is_head {
-        *response.body_mut() = crate::body::ResponseBody::Empty;
+        drop_body_for_head(&mut response);
+    }
+    if response.status().is_server_error() {
+        crate::error::emit_report(&mut response);
     }
     response
+}
+
+/// Empties the body of an answer to `HEAD`. A buffered body's length goes
+/// into `content-length` (unless the handler set one), as RFC 9110 §9.3.2
+/// asks: the headers a `GET` would get. A stream's length is not known
+/// without running it, so it gets none, as on a `GET`.
+///
+/// Out of line: `HEAD` is rare, and `finish` is inlined into every router.
+#[inline(never)]
+fn drop_body_for_head(response: &mut Response) {
+    let body = std::mem::replace(response.body_mut(), crate::body::ResponseBody::Empty);
+    let status = response.status();
+    // These never carry a length (RFC 9110 §8.6).
+    let lengthless = status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED;
+    if let crate::body::ResponseBody::Full(bytes) = body {
+        if !lengthless && !response.headers().contains_key(CONTENT_LENGTH) {
+            response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+        }
+    }
 }
 
 /// Whether a trailing-slash alternative exists: calls `matches` on `path`
@@ -370,6 +437,23 @@ mod tests {
         let response = miss(Miss::Redirect(direction), &Method::GET, &uri.parse().unwrap());
         assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
         response.headers()[LOCATION].as_bytes().to_vec()
+    }
+
+    #[test]
+    fn head_keeps_the_length_of_a_buffered_body() {
+        let response = finish(true, "hello".into_response());
+        assert_eq!(response.headers()[CONTENT_LENGTH], "5");
+        assert_eq!(response.body().as_bytes(), Some(&b""[..]));
+
+        let get = finish(false, "hello".into_response());
+        assert!(!get.headers().contains_key(CONTENT_LENGTH), "hyper sets it for GET");
+
+        let mut own = "hello".into_response();
+        own.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from_static("5"));
+        assert_eq!(finish(true, own).headers().get_all(CONTENT_LENGTH).iter().count(), 1);
+
+        let no_content = finish(true, (StatusCode::NO_CONTENT, "x").into_response());
+        assert!(!no_content.headers().contains_key(CONTENT_LENGTH));
     }
 
     #[test]

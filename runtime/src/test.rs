@@ -3,7 +3,10 @@
 //! [`TestClient`] hands requests to the router's [`Router::handle`], the same
 //! dispatch the server calls, so routing, extractors, middleware and error
 //! rendering all run as in production; only the connection is missing
-//! ([`ConnInfo::remote_addr`] is `None` unless a request sets it).
+//! ([`ConnInfo::remote_addr`] is `None` unless a request sets it). Routes
+//! without a `body_limit` or `timeout` get the [`Server`]'s defaults, or,
+//! with [`TestClient::with_server_limits`], the limits of the server `main`
+//! builds.
 //!
 //! # Examples
 //!
@@ -47,6 +50,7 @@ use http_body_util::BodyExt;
 use crate::body::{Body, ResponseBody};
 use crate::context::ConnInfo;
 use crate::response::Response;
+use crate::server::Server;
 use crate::service::Router;
 
 /// Sends requests straight to a router, in process.
@@ -59,10 +63,60 @@ pub struct TestClient<R> {
 }
 
 impl<R: Router> TestClient<R> {
-    /// A client for `router`, with the default [`ConnInfo`] (no addresses,
-    /// not TLS, default body limit and no timeout).
+    /// A client for `router`, with the default [`ConnInfo`]: no addresses,
+    /// not TLS, and the limits a [`Server`] has when none are set (a body
+    /// limit of [`DEFAULT_BODY_LIMIT`](crate::DEFAULT_BODY_LIMIT), a handler
+    /// deadline of [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT)). A server
+    /// built with other limits: see [`with_server_limits`](Self::with_server_limits).
     pub fn new(router: R) -> Self {
         TestClient { router, conn: ConnInfo::default() }
+    }
+
+    /// Gives the routes that set no `body_limit` or `timeout` of their own
+    /// the ones `server` gives them ([`Server::body_limit`],
+    /// [`Server::request_timeout`]), so a test sees the 413 or the 504
+    /// production would.
+    ///
+    /// Build the server the way `main` does, without serving it: nothing
+    /// is bound until [`Server::listen`] or [`Server::serve`]. The limits on
+    /// the connection itself (header and body read timeouts, minimum body
+    /// rate, connection and in-flight limits) do not apply in process: the
+    /// test client has no connection, and its bodies are already in memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mambo::prelude::*;
+    /// use mambo::test::TestClient;
+    ///
+    /// #[route(POST "/notes")]
+    /// async fn create(body: String) -> String {
+    ///     body
+    /// }
+    ///
+    /// mambo::router! {
+    ///     struct Api {
+    ///         routes: [create],
+    ///     }
+    /// }
+    ///
+    /// /// What `main` serves with.
+    /// fn server() -> mambo::Server {
+    ///     mambo::Server::bind("0.0.0.0:8080").body_limit(16)
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let client = TestClient::new(Api::new()).with_server_limits(&server());
+    /// let response = client.post("/notes").body("far more than sixteen bytes").send().await;
+    /// assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    /// # });
+    /// ```
+    #[must_use]
+    pub fn with_server_limits(mut self, server: &Server) -> Self {
+        let (body_limit, timeout) = server.route_defaults();
+        self.conn.default_body_limit = body_limit;
+        self.conn.default_timeout = timeout;
+        self
     }
 
     /// A client whose requests carry `conn`, to test server-wide limits or

@@ -115,3 +115,71 @@ fn renders_the_json_error_body() {
     let result: Result<&'static str, AppError> = Err(AppError::TooMany);
     assert_eq!(result.into_response().status(), StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// `#[from]`: `From` for the field's type, and the field is the source.
+#[derive(Debug, ApiError)]
+enum StoreError {
+    #[api(code = 50320, message = "storage unavailable")]
+    Io(#[from] std::io::Error),
+    #[api(code = 50021, message = "bad data on disk")]
+    Parse {
+        #[from]
+        #[source]
+        cause: std::num::ParseIntError,
+    },
+    #[api(code = 40420, message = "no such key")]
+    Missing,
+}
+
+/// `#[from]` on a struct's one field.
+#[derive(Debug, ApiError)]
+#[api(code = 50220, message = "the upstream failed")]
+struct Upstream(#[from] Box<dyn std::error::Error + Send + Sync>);
+
+fn read(text: &str) -> Result<u64, StoreError> {
+    if text.is_empty() {
+        Err(std::io::Error::other("disk gone"))?;
+    }
+    Ok(text.parse::<u64>()?)
+}
+
+#[test]
+fn from_converts_and_is_the_source() {
+    let error = read("").unwrap_err();
+    assert!(matches!(error, StoreError::Io(_)));
+    assert_eq!(error.source().unwrap().to_string(), "disk gone");
+    let error = read("x").unwrap_err();
+    assert!(matches!(error, StoreError::Parse { .. }));
+    assert_eq!(error.source().unwrap().to_string(), "invalid digit found in string");
+    assert_eq!(read("7").unwrap(), 7);
+    assert!(StoreError::Missing.source().is_none());
+
+    let upstream = Upstream::from(Box::<dyn std::error::Error + Send + Sync>::from("timeout"));
+    assert_eq!(upstream.source().unwrap().to_string(), "timeout");
+}
+
+/// An error with a source of its own, for a chain two deep.
+#[derive(Debug)]
+struct Pool(DbError);
+
+impl std::fmt::Display for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no connection in the pool")
+    }
+}
+
+impl std::error::Error for Pool {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[test]
+fn the_source_chain_reaches_the_report() {
+    let response = Upstream::from(Box::from(Pool(DbError("refused")))).into_response();
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    let report = mambo::error::ErrorReport::of(&response).expect("a 5xx carries a report");
+    assert_eq!((report.code(), report.message()), (50220, "the upstream failed"));
+    assert_eq!(report.sources(), ["no connection in the pool", "db: refused"]);
+    assert!(mambo::error::ErrorReport::of(&StoreError::Missing.into_response()).is_none());
+}

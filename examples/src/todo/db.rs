@@ -120,8 +120,9 @@ impl Db {
     /// Runs `f` with the connection on tokio's blocking pool; see the
     /// [module docs](self) for why.
     ///
-    /// A database failure is logged here, once, with the SQL error, and
-    /// reaches the client as a bare `50010`. A panic in `f` is resumed on
+    /// A database failure reaches the client as a bare `50020`; Mambo logs
+    /// it with the SQL error (its `mambo::error` event carries the source
+    /// chain, the route and the request id). A panic in `f` is resumed on
     /// the calling task, where Mambo turns it into a 500.
     ///
     /// # Errors
@@ -146,10 +147,6 @@ impl Db {
         })
         .await;
         match result {
-            Ok(Err(TodoError::Database(error))) => {
-                tracing::error!(target: "todo::db", %error, "database error");
-                Err(TodoError::Database(error))
-            }
             Ok(result) => result,
             Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
             // Only when the runtime is shutting down.

@@ -3,14 +3,15 @@
 use mambo::prelude::*;
 
 /// The todo service's errors. The HTTP status is the code's first three
-/// digits.
+/// digits; none is one of Mambo's own (those end in `00`, or in `01`–`19`
+/// under 400, 500 and 503).
 ///
 /// | code  | status | when |
 /// |-------|--------|------|
 /// | 40401 | 404 | no todo has this id |
 /// | 42201 | 422 | the request is well-formed but breaks a rule (empty title, title too long, bad `limit`) |
 /// | 40901 | 409 | another open todo has the same title (case-insensitive) |
-/// | 50010 | 500 | the database failed; the client gets no details, the log gets them |
+/// | 50020 | 500 | the database failed; the client gets no details, the log gets them |
 #[derive(Debug, ApiError)]
 pub enum TodoError {
     /// No todo has this id.
@@ -23,15 +24,9 @@ pub enum TodoError {
     #[api(code = 40901, message = "an open todo titled {0:?} already exists")]
     Conflict(String),
     /// The database failed. The message stays generic: SQL errors are for
-    /// the log, not for clients.
-    #[api(code = 50010, message = "database error")]
-    Database(#[source] rusqlite::Error),
-}
-
-impl From<rusqlite::Error> for TodoError {
-    fn from(error: rusqlite::Error) -> Self {
-        TodoError::Database(error)
-    }
+    /// the log (the `mambo::error` event carries them), not for clients.
+    #[api(code = 50020, message = "database error")]
+    Database(#[from] rusqlite::Error),
 }
 
 #[cfg(test)]
@@ -53,7 +48,7 @@ mod tests {
             ),
             (
                 TodoError::Database(rusqlite::Error::QueryReturnedNoRows),
-                50010,
+                50020,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "database error",
             ),

@@ -1,12 +1,15 @@
 //! The rules a derived `ApiError` must follow, one function per rule. Each
 //! records its errors and lets the others run, so one build reports them all.
 
+use quote::ToTokens as _;
+
 use super::Errors;
 use super::model::{Case, ErrorType, Kind, Piece, Style};
 
 /// Runs every rule.
 pub(crate) fn check(ty: &ErrorType<'_>, errors: &mut Errors) {
     api_is_on_structs_and_variants_only(ty, errors);
+    from_is_on_a_field(ty, errors);
     for case in &ty.cases {
         every_case_has_api(ty, case, errors);
         api_is_not_repeated(case, errors);
@@ -15,7 +18,9 @@ pub(crate) fn check(ty: &ErrorType<'_>, errors: &mut Errors) {
         status_is_an_error_status(case, errors);
         message_names_existing_fields(ty, case, errors);
         at_most_one_source(case, errors);
+        from_field_is_alone(ty, case, errors);
     }
+    from_types_are_distinct(ty, errors);
 }
 
 /// The HTTP status a code stands for: a 3-digit code is the status, a 5-digit
@@ -60,7 +65,7 @@ fn every_case_has_api(ty: &ErrorType<'_>, case: &Case<'_>, errors: &mut Errors) 
     errors.error(
         case.ident.span(),
         format!(
-            "{what} has no `#[api(...)]`; add `#[api(code = 40001, message = \"...\")]` above it"
+            "{what} has no `#[api(...)]`; add `#[api(code = 40420, message = \"...\")]` above it"
         ),
     );
 }
@@ -80,7 +85,7 @@ fn code_and_message_are_given(ty: &ErrorType<'_>, case: &Case<'_>, errors: &mut 
     }
     let name = case.display_name(ty.ident);
     if api.code.is_none() {
-        errors.spanned(&api.tokens, format!("`#[api]` of `{name}` has no `code`; add `code = 40001` (the status, then two digits)"));
+        errors.spanned(&api.tokens, format!("`#[api]` of `{name}` has no `code`; add `code = 40420` (the status, then two digits of your own)"));
     }
     if api.message.is_none() {
         errors.spanned(
@@ -161,12 +166,104 @@ fn message_names_existing_fields(ty: &ErrorType<'_>, case: &Case<'_>, errors: &m
 }
 
 /// `Error::source` returns one error; two `#[source]` fields would have to
-/// drop one silently.
+/// drop one silently. A `#[from]` field is the source too; one field with
+/// both attributes is one source.
 fn at_most_one_source(case: &Case<'_>, errors: &mut Errors) {
-    let mut sources = case.fields.iter().flat_map(|field| &field.source);
+    let mut sources = case.fields.iter().filter(|field| field.is_source());
     let Some(_first) = sources.next() else { return };
-    for attr in sources {
+    for field in sources {
+        let attr = field.source.first().or(field.from.first()).expect("a source field");
         errors.spanned(attr, "only one field can be the `#[source]`; remove the others");
+    }
+}
+
+/// `#[from]` says which value the `From` impl takes: a field. Above a
+/// variant, a struct or the enum it names nothing, and ignoring it would
+/// hide the missing impl until the first `?` that needs it.
+fn from_is_on_a_field(ty: &ErrorType<'_>, errors: &mut Errors) {
+    for attr in &ty.misplaced_from {
+        errors.spanned(
+            attr,
+            "`#[from]` goes on a variant's field, not on the enum; write `Variant(#[from] SourceError)`",
+        );
+    }
+    for case in &ty.cases {
+        let Some(attr) = case.misplaced_from.first() else { continue };
+        let name = case.display_name(ty.ident);
+        let place = if case.variant.is_some() { "variant" } else { "struct" };
+        // With one field, the fix written out on that field.
+        let fields = match (case.fields.as_slice(), case.style) {
+            ([field], Style::Named) => {
+                format!(" {{ #[from] {}: {} }}", field.member.to_token_stream(), field.type_text())
+            }
+            ([field], _) => format!("(#[from] {})", field.type_text()),
+            _ => "(#[from] SourceError)".to_owned(),
+        };
+        let example = match case.variant {
+            Some(variant) => format!("{variant}{fields}"),
+            None => format!("struct {}{fields}", ty.ident),
+        };
+        let message = if case.fields.is_empty() {
+            format!(
+                "`#[from]` goes on the field that holds the source, and `{name}` has none; write `{example}`"
+            )
+        } else {
+            format!(
+                "`#[from]` goes on the field that holds the source, not on the {place}; write `{example}`"
+            )
+        };
+        for attr in std::iter::once(attr).chain(&case.misplaced_from[1..]) {
+            errors.spanned(attr, &message);
+        }
+    }
+}
+
+/// `From<T>` builds the whole value from one `T`: the other fields would
+/// have no value to take.
+fn from_field_is_alone(ty: &ErrorType<'_>, case: &Case<'_>, errors: &mut Errors) {
+    if case.fields.len() < 2 {
+        return;
+    }
+    let name = case.display_name(ty.ident);
+    for attr in case.fields.iter().flat_map(|field| &field.from) {
+        errors.spanned(
+            attr,
+            format!(
+                "`#[from]` needs `{name}` to have exactly one field, and it has {}: `From` builds the whole value from the source alone; mark the field `#[source]` instead and build `{name}` by hand (`.map_err(|e| ...)`)",
+                case.fields.len()
+            ),
+        );
+    }
+}
+
+/// Two `#[from]` fields of one type would be two `From` impls for the same
+/// type, which conflict; rustc's error would point at the derive, not at
+/// the attribute to remove. Types are compared as written: `io::Error` and
+/// `std::io::Error` are left to rustc.
+fn from_types_are_distinct(ty: &ErrorType<'_>, errors: &mut Errors) {
+    let mut seen: Vec<(String, String, &proc_macro2::TokenStream)> = Vec::new();
+    for case in &ty.cases {
+        for field in &case.fields {
+            let Some(attr) = field.from.first() else { continue };
+            let field_ty = field.type_text();
+            let name = case.display_name(ty.ident);
+            match seen.iter().find(|(seen_ty, ..)| *seen_ty == field_ty) {
+                Some((_, first, first_attr)) => {
+                    errors.spanned(
+                        attr,
+                        format!(
+                            "`{first}` and `{name}` both have `#[from] {field_ty}`, and one type converts into `{}` one way only; keep `#[from]` on one and mark the other `#[source]`, built by hand (`.map_err({name})`)",
+                            ty.ident
+                        ),
+                    );
+                    errors.spanned(
+                        *first_attr,
+                        format!("note: `{first}` already converts from `{field_ty}` here"),
+                    );
+                }
+                None => seen.push((field_ty, name, attr)),
+            }
+        }
     }
 }
 

@@ -1,8 +1,9 @@
-//! Model → code: the `ApiError`, `Display`, `Error` and `IntoResponse` impls,
-//! and the fallback emitted beside errors.
+//! Model → code: the `ApiError`, `Display`, `Error`, `IntoResponse` and
+//! `From` impls, and the fallback emitted beside errors.
 
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned as _;
 use syn::{DeriveInput, LitStr, Member};
 
 use super::check::status_of_code;
@@ -58,6 +59,7 @@ pub(crate) fn expand(ty: &ErrorType<'_>) -> TokenStream {
     let message = match_self(ty, message_arms);
     let display = match_self(ty, display_arms);
     let source = source_fn(ty);
+    let from_impls = from_impls(ty);
 
     // Spanned on the type's name: a missing `Debug` is reported there.
     let error_impl = quote_spanned! {ident.span()=>
@@ -91,22 +93,62 @@ pub(crate) fn expand(ty: &ErrorType<'_>) -> TokenStream {
 
         impl #impl_generics ::mambo::IntoResponse for #ident #ty_generics #where_clause {
             fn into_response(self) -> ::mambo::Response {
-                ::mambo::error::render(&self)
+                ::mambo::error::render_error(&self)
             }
         }
+
+        #from_impls
     }
+}
+
+/// `impl From<FieldType>` for each `#[from]` field that can have one: the
+/// only field of its case, of a type no earlier `#[from]` field has (the
+/// checks reject the others; the fallback still emits the valid ones, so
+/// that `?` on them adds no errors of its own).
+fn from_impls(ty: &ErrorType<'_>) -> TokenStream {
+    let ident = ty.ident;
+    let (impl_generics, ty_generics, where_clause) = ty.generics.split_for_impl();
+    let mut seen = Vec::new();
+    let mut impls = Vec::new();
+    for case in &ty.cases {
+        let Some(field) = case.field_with_from() else { continue };
+        let field_ty = &field.ty;
+        let written = field.type_text();
+        if case.fields.len() != 1 || seen.contains(&written) {
+            continue;
+        }
+        seen.push(written);
+        let path = match case.variant {
+            Some(variant) => quote!(Self::#variant),
+            None => quote!(Self),
+        };
+        let value = match &field.member {
+            Member::Named(name) => quote!(#path { #name: source }),
+            Member::Unnamed(_) => quote!(#path(source)),
+        };
+        // Spanned on the field's type: a conflicting impl is reported there.
+        impls.push(quote_spanned! {field_ty.span()=>
+            impl #impl_generics ::core::convert::From<#field_ty> for #ident #ty_generics #where_clause {
+                fn from(source: #field_ty) -> Self {
+                    #value
+                }
+            }
+        });
+    }
+    quote!(#(#impls)*)
 }
 
 /// Impls that compile whatever the attributes say, emitted beside the
 /// errors so that uses of the type (`?`, `Result<_, AppError>` handlers) do
 /// not pile more errors on top. They are never run: the build fails.
-pub(crate) fn fallback(input: &DeriveInput) -> TokenStream {
+pub(crate) fn fallback(input: &DeriveInput, model: Option<&ErrorType<'_>>) -> TokenStream {
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let predicates = where_clause.map(|clause| {
         let predicates = &clause.predicates;
         quote!(#predicates,)
     });
+    let from_impls = model.map(from_impls);
     quote! {
         impl #impl_generics ::mambo::ApiError for #ident #ty_generics #where_clause {
             fn code(&self) -> u32 {
@@ -138,6 +180,8 @@ pub(crate) fn fallback(input: &DeriveInput) -> TokenStream {
                 ::std::unreachable!()
             }
         }
+
+        #from_impls
     }
 }
 

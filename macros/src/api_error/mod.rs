@@ -1,7 +1,7 @@
 //! `#[derive(ApiError)]`.
 //!
-//! Stages, one module each: [`parse`] reads the `#[api(...)]` and
-//! `#[source]` attributes into the [`model`]; [`check`] applies the rules
+//! Stages, one module each: [`parse`] reads the `#[api(...)]`, `#[source]`
+//! and `#[from]` attributes into the [`model`]; [`check`] applies the rules
 //! (one function per rule); [`expand`] generates the impls from the model
 //! alone. Every problem found is collected before stopping, and a fallback
 //! that compiles is emitted beside the errors, so one typo gives one error,
@@ -14,14 +14,15 @@
 //! enum AppError {
 //!     #[api(code = 40401, message = "user {0} not found")]
 //!     UserNotFound(u64),
-//!     #[api(code = 50301, message = "database unavailable")]
-//!     Db(#[source] DbError),
+//!     #[api(code = 50320, message = "database unavailable")]
+//!     Db(#[from] DbError),
 //! }
 //! ```
 //!
 //! the derive implements `mambo::ApiError` (code, message, status derived at
 //! compile time), `Display` (the message), `std::error::Error` (with
-//! `source`) and `mambo::IntoResponse` (the JSON error body).
+//! `source`), `mambo::IntoResponse` (the JSON error body, with the source
+//! chain in the 5xx's report) and, for each `#[from]` field, `From`.
 
 mod check;
 mod expand;
@@ -82,11 +83,11 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
     if let Some(model) = &model {
         check::check(model, &mut errors);
     }
-    match (model, errors.into_error()) {
-        (Some(model), None) => expand::expand(&model),
+    match (&model, errors.into_error()) {
+        (Some(model), None) => expand::expand(model),
         (_, error) => {
             let error = error.map(|err| err.to_compile_error());
-            let fallback = expand::fallback(&input);
+            let fallback = expand::fallback(&input, model.as_ref());
             quote::quote!(#error #fallback)
         }
     }

@@ -16,6 +16,8 @@ pub(crate) struct ErrorType<'a> {
     pub(crate) cases: Vec<Case<'a>>,
     /// `#[api]` attributes on the enum itself, which have no effect there.
     pub(crate) misplaced_api: Vec<TokenStream>,
+    /// `#[from]` attributes on the enum itself, which belong on a field.
+    pub(crate) misplaced_from: Vec<TokenStream>,
 }
 
 /// Whether the type is a struct or an enum.
@@ -41,6 +43,9 @@ pub(crate) struct Case<'a> {
     pub(crate) api: Option<ApiAttr>,
     /// Extra `#[api]` attributes (only one is allowed).
     pub(crate) duplicate_api: Vec<TokenStream>,
+    /// `#[from]` attributes on the variant or struct itself, which belong
+    /// on its field.
+    pub(crate) misplaced_from: Vec<TokenStream>,
 }
 
 /// How a case's fields are written.
@@ -58,10 +63,33 @@ pub(crate) enum Style {
 pub(crate) struct Field {
     /// `name` or `0`.
     pub(crate) member: Member,
+    /// Its type, for the `From` impl of a `#[from]` field.
+    pub(crate) ty: syn::Type,
     /// Its `#[source]` attributes.
     pub(crate) source: Vec<TokenStream>,
+    /// Its `#[from]` attributes: the field is the source, and the type gets
+    /// `From<field type>`.
+    pub(crate) from: Vec<TokenStream>,
     /// `#[api]` attributes on it, which are not allowed.
     pub(crate) misplaced_api: Vec<TokenStream>,
+}
+
+impl Field {
+    /// Whether `Error::source` returns this field: `#[source]` or `#[from]`.
+    pub(crate) fn is_source(&self) -> bool {
+        !self.source.is_empty() || !self.from.is_empty()
+    }
+
+    /// The field's type as the user would write it (`std::io::Error`,
+    /// `Box<dyn Error + Send>`), for messages and to compare `#[from]`
+    /// types.
+    pub(crate) fn type_text(&self) -> String {
+        let text = quote::ToTokens::to_token_stream(&self.ty).to_string();
+        [(" :: ", "::"), (":: ", "::"), (" < ", "<"), (" <", "<"), ("< ", "<"), (" >", ">")]
+            .into_iter()
+            .chain([(" ,", ","), ("& ", "&")])
+            .fold(text, |text, (from, to)| text.replace(from, to))
+    }
 }
 
 /// `#[api(code = .., message = "..", status = ..)]` as written; every key is
@@ -130,9 +158,14 @@ impl Case<'_> {
         })
     }
 
-    /// The field marked `#[source]`, if any.
+    /// The field marked `#[source]` or `#[from]`, if any.
     pub(crate) fn source(&self) -> Option<&Field> {
-        self.fields.iter().find(|field| !field.source.is_empty())
+        self.fields.iter().find(|field| field.is_source())
+    }
+
+    /// The field marked `#[from]`, if any.
+    pub(crate) fn field_with_from(&self) -> Option<&Field> {
+        self.fields.iter().find(|field| !field.from.is_empty())
     }
 
     /// `Foo` for a struct, `Foo::Bar` for a variant: how errors name the case.
@@ -140,6 +173,35 @@ impl Case<'_> {
         match self.variant {
             Some(variant) => format!("{ty}::{variant}"),
             None => ty.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_text_reads_like_the_source() {
+        let rows = [
+            ("std::io::Error", "std::io::Error"),
+            (
+                "Box<dyn std::error::Error + Send + Sync>",
+                "Box<dyn std::error::Error + Send + Sync>",
+            ),
+            ("Result<u8, String>", "Result<u8, String>"),
+            ("&'static str", "&'static str"),
+            ("Vec<Vec<u8>>", "Vec<Vec<u8>>"),
+        ];
+        for (written, expected) in rows {
+            let field = Field {
+                member: Member::Unnamed(syn::Index::from(0)),
+                ty: syn::parse_str(written).unwrap(),
+                source: Vec::new(),
+                from: Vec::new(),
+                misplaced_api: Vec::new(),
+            };
+            assert_eq!(field.type_text(), expected, "{written}");
         }
     }
 }

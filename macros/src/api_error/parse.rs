@@ -1,4 +1,5 @@
-//! Tokens → [`model`](super::model): reads `#[api(...)]` and `#[source]`.
+//! Tokens → [`model`](super::model): reads `#[api(...)]`, `#[source]` and
+//! `#[from]`.
 //!
 //! Parsing records every malformed attribute in [`Errors`] and goes on, so the
 //! checks still run on the rest of the type.
@@ -47,7 +48,19 @@ pub(crate) fn parse<'a>(input: &'a DeriveInput, errors: &mut Errors) -> Option<E
             return None;
         }
     };
-    Some(ErrorType { ident: &input.ident, generics: &input.generics, kind, cases, misplaced_api })
+    // On a struct, `#[from]` above it is the struct's case's business.
+    let misplaced_from = match kind {
+        Kind::Enum => from_attrs(&input.attrs).map(Attribute::to_token_stream).collect(),
+        Kind::Struct => Vec::new(),
+    };
+    Some(ErrorType {
+        ident: &input.ident,
+        generics: &input.generics,
+        kind,
+        cases,
+        misplaced_api,
+        misplaced_from,
+    })
 }
 
 fn api_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
@@ -56,6 +69,29 @@ fn api_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
 
 fn source_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
     attrs.iter().filter(|attr| attr.path().is_ident("source"))
+}
+
+fn from_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
+    attrs.iter().filter(|attr| attr.path().is_ident("from"))
+}
+
+/// The tokens of `attrs` named `name`, each checked to take no arguments.
+fn flag_attrs<'a>(
+    attrs: impl Iterator<Item = &'a Attribute>,
+    name: &str,
+    errors: &mut Errors,
+) -> Vec<proc_macro2::TokenStream> {
+    attrs
+        .map(|attr| {
+            if !matches!(attr.meta, syn::Meta::Path(_)) {
+                errors.spanned(
+                    &attr.meta,
+                    format!("`#[{name}]` takes no arguments; write `#[{name}]`"),
+                );
+            }
+            attr.to_token_stream()
+        })
+        .collect()
 }
 
 fn parse_case<'a>(
@@ -77,6 +113,7 @@ fn parse_case<'a>(
         Fields::Unnamed(_) => Style::Tuple,
         Fields::Named(_) => Style::Named,
     };
+    let misplaced_from = from_attrs(attrs).map(Attribute::to_token_stream).collect();
     let fields = fields
         .iter()
         .enumerate()
@@ -85,21 +122,13 @@ fn parse_case<'a>(
                 Some(ident) => Member::Named(ident.clone()),
                 None => Member::Unnamed(syn::Index { index: index as u32, span: field.ty.span() }),
             },
-            source: source_attrs(&field.attrs)
-                .map(|attr| {
-                    if !matches!(attr.meta, syn::Meta::Path(_)) {
-                        errors.spanned(
-                            &attr.meta,
-                            "`#[source]` takes no arguments; write `#[source]`",
-                        );
-                    }
-                    attr.to_token_stream()
-                })
-                .collect(),
+            ty: field.ty.clone(),
+            source: flag_attrs(source_attrs(&field.attrs), "source", errors),
+            from: flag_attrs(from_attrs(&field.attrs), "from", errors),
             misplaced_api: api_attrs_of(&field.attrs),
         })
         .collect();
-    Case { ident, variant, style, fields, api, duplicate_api }
+    Case { ident, variant, style, fields, api, duplicate_api, misplaced_from }
 }
 
 fn api_attrs_of(attrs: &[Attribute]) -> Vec<proc_macro2::TokenStream> {

@@ -255,6 +255,9 @@ impl HttpBody for IncomingBody {
                 Poll::Ready(frame.map(|f| f.map_err(Into::into)))
             }
             Poll::Pending => {
+                // For the route guard: if the handler's deadline passes now,
+                // the client is the one that is late (see `stall`).
+                super::stall::mark_waiting();
                 ready!(this.wait(cx));
                 this.stop_waiting();
                 this.timed_out = true;

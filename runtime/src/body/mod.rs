@@ -13,6 +13,7 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use http_body_util::combinators::UnsyncBoxBody;
 
 mod incoming;
+pub(crate) mod stall;
 
 pub use incoming::{BodyTimedOut, IncomingBody, MinRate};
 pub(crate) use incoming::{ReadGate, ReadLimits};

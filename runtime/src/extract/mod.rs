@@ -14,6 +14,7 @@ use crate::context::RequestContext;
 use crate::response::IntoResponse;
 
 mod body;
+mod extension;
 mod form;
 mod head;
 mod header;
@@ -22,15 +23,19 @@ mod optional;
 mod param;
 mod query;
 pub mod rejection;
+mod safe_path;
 mod state;
 
+pub use extension::Extension;
 pub use form::Form;
 pub use head::ClientAddr;
 pub use header::{BearerToken, ContentLength, Header, Host, TypedHeader, UserAgent};
 pub use json::Json;
 pub use optional::OptionalFromRequestParts;
+pub(crate) use param::reject_param;
 pub use param::{FromParam, ParamError, PathParamRejection, decode_param};
 pub use query::Query;
+pub use safe_path::SafePath;
 pub use state::{FromRef, State};
 
 /// An extractor that reads only the request head.

@@ -11,7 +11,10 @@ use crate::response::{IntoResponse, Response};
 /// A type a path parameter can be parsed into.
 ///
 /// Implemented for `&str`, `String`, `Cow<str>`, every integer and float
-/// type, `bool` and `char`. The value is percent-decoded before it is parsed.
+/// type, `bool`, `char` and [`SafePath`](super::SafePath) (a relative file
+/// path that cannot leave its directory). The value is percent-decoded
+/// before it is parsed, `*name` catch-alls included: `%2e%2e%2f` arrives
+/// as `../`.
 ///
 /// # Examples
 ///
@@ -45,22 +48,53 @@ pub trait FromParam<'a>: Sized {
     fn from_param(value: &'a str) -> Result<Self, ParamError>;
 }
 
-/// Why a path parameter did not parse: what was expected.
+/// The code of a path parameter that did not decode or parse.
+const PATH_PARAM_CODE: u32 = 40001;
+
+/// Why a path parameter did not parse: what was expected, and the error
+/// code the client gets (40001 unless the type chose its own).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamError {
     expected: Cow<'static, str>,
+    code: u32,
 }
 
 impl ParamError {
-    /// The value is not `expected` (e.g. `"an unsigned integer"`).
+    /// The value is not `expected` (e.g. `"an unsigned integer"`); the
+    /// client gets a 400 with code `40001`.
     pub fn invalid(expected: impl Into<Cow<'static, str>>) -> Self {
-        ParamError { expected: expected.into() }
+        ParamError { expected: expected.into(), code: PATH_PARAM_CODE }
+    }
+
+    /// The value is not `expected`, answered with a 400 whose code is `code`
+    /// instead of `40001`: for a type whose refusals a client should tell
+    /// apart (see [`SafePath`](super::SafePath), `40011`). Pick a code that
+    /// maps to 400 and is not one of Mambo's (see the
+    /// [code table](crate::extract::rejection)).
+    pub fn with_code(code: u32, expected: impl Into<Cow<'static, str>>) -> Self {
+        ParamError { expected: expected.into(), code }
     }
 
     /// What the parameter should have been.
     pub fn expected(&self) -> &str {
         &self.expected
     }
+
+    /// The error code the client gets: `40001` unless given with
+    /// [`with_code`](Self::with_code).
+    pub fn code(&self) -> u32 {
+        self.code
+    }
+}
+
+/// The 400 for the path parameter `name` that failed to parse with `error`.
+pub(crate) fn reject_param(name: &'static str, error: ParamError) -> Response {
+    let rejection = PathParamRejection { name, expected: error.expected };
+    if error.code == PATH_PARAM_CODE {
+        return rejection.into_response();
+    }
+    Error::with_code(http::StatusCode::BAD_REQUEST, error.code, rejection.to_string())
+        .into_response()
 }
 
 /// A path parameter that failed to decode or parse, answered with 400.
@@ -80,7 +114,8 @@ impl fmt::Display for PathParamRejection {
 
 impl IntoResponse for PathParamRejection {
     fn into_response(self) -> Response {
-        Error::with_code(http::StatusCode::BAD_REQUEST, 40001, self.to_string()).into_response()
+        Error::with_code(http::StatusCode::BAD_REQUEST, PATH_PARAM_CODE, self.to_string())
+            .into_response()
     }
 }
 

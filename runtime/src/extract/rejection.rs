@@ -10,8 +10,11 @@
 //!
 //! # Error codes
 //!
-//! The codes of every error Mambo itself produces. A code is the status
-//! followed by two digits; `00` is the generic error for the status.
+//! Every code Mambo itself produces: the one table, which the README's
+//! copies (`tests/tests/error_codes.rs` checks that they agree, and that
+//! each code is [reserved](crate::error::is_reserved_code)). A code is the
+//! status followed by two digits; `00` is the generic error for the status,
+//! and what [`Error::new`](crate::Error::new) gives.
 //!
 //! | code  | status | produced by | meaning |
 //! |-------|--------|-------------|---------|
@@ -26,23 +29,32 @@
 //! | 40008 | 400 | [`HeaderRejection::Missing`] | a required header is missing |
 //! | 40009 | 400 | [`HeaderRejection::Invalid`] | a header's value does not decode |
 //! | 40010 | 400 | the server | an HTTP/1.1 request without exactly one `host` header ([`Server::strict_host`](crate::Server::strict_host)) |
+//! | 40011 | 400 | [`SafePath`](super::SafePath) | a path parameter that would leave its directory (`..`, absolute, NUL, backslash, drive prefix) |
 //! | 40400 | 404 | [`Error::not_found`](crate::Error::not_found), `Option::None` | no route matches, or the handler found nothing |
 //! | 40500 | 405 | [`Error::method_not_allowed`](crate::Error::method_not_allowed) | the path exists, not with this method |
-//! | 40800 | 408 | `TimedOut` of every body rejection | the body arrived too slowly ([`Server::body_read_timeout`](crate::Server::body_read_timeout), [`Server::min_body_rate`](crate::Server::min_body_rate)) |
+//! | 40800 | 408 | `TimedOut` of every body rejection, the route guard | the body arrived too slowly ([`Server::body_read_timeout`](crate::Server::body_read_timeout), [`Server::min_body_rate`](crate::Server::min_body_rate)), or the route's deadline passed while it waited for the body |
 //! | 41300 | 413 | `TooLarge` of every body rejection | the body is larger than the route's limit |
 //! | 41500 | 415 | `UnsupportedMediaType` of [`JsonRejection`] and [`FormRejection`] | missing or wrong `content-type` |
+//! | 42900 | 429 | `RateLimit` (feature `rate-limit`) | the client used up its quota (with `Retry-After`) |
 //! | 50000 | 500 | [`Error::internal`](crate::Error::internal) | a handler or middleware panicked |
 //! | 50001 | 500 | [`ClientAddrRejection::Unknown`] | the peer address is not known (in-process requests) |
 //! | 50002 | 500 | [`Json`](crate::extract::Json) response | the response value failed to serialize |
 //! | 50003 | 500 | response headers, [`Redirect`](crate::response::Redirect) | a response header name or value is invalid |
+//! | 50004 | 500 | [`ExtensionRejection::Missing`], [`RequestIdValue`](crate::middleware::RequestIdValue) | a value a middleware must provide is missing: the middleware is not listed where the route is |
 //! | 50301 | 503 | the server | overloaded: the in-flight limit is reached ([`Server::max_in_flight`](crate::Server::max_in_flight)) |
 //! | 50302 | 503 | the server | too many connections ([`Server::max_connections`](crate::Server::max_connections)) |
 //! | 50303 | 503 | the server | too many connections from this client ([`Server::max_connections_per_client`](crate::Server::max_connections_per_client)) |
 //! | 50400 | 504 | the route guard | the handler did not answer within its timeout |
 //!
-//! Application errors (`#[derive(ApiError)]`) choose their own codes; keep
-//! them apart from the ones above by using other last two digits, e.g.
-//! `40401` and up.
+//! # Your codes
+//!
+//! Mambo keeps for itself every code ending in `00`, and the codes ending
+//! in `01` to `19` under 400, 500 and 503, where it numbers its errors; new
+//! framework errors will stay in these ranges
+//! ([`is_reserved_code`](crate::error::is_reserved_code) says which). Give
+//! your `ApiError`s any other code: one ending in `20` to `99` is never
+//! Mambo's whatever the status (`40020`, `40420`, `50320`), and under any
+//! other status `01` to `19` are yours too (`40401`, `42201`).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -349,6 +361,32 @@ define_rejection! {
             50001,
             "the client address is not known for this connection"
         ),
+    }
+}
+
+define_rejection! {
+    /// Why [`Extension<T>`](super::Extension) failed.
+    pub enum ExtensionRejection {
+        /// No middleware inserted a `T` into this request's extensions: the
+        /// middleware that provides it is not listed where this route is, or
+        /// left it out. The router's setup, not the client, is at fault,
+        /// hence a 500. Take `Option<Extension<T>>` when the middleware may
+        /// leave it out on purpose.
+        Missing {
+            /// The type that was asked for, as [`std::any::type_name`] gives it.
+            type_name: &'static str,
+        } => (
+            INTERNAL_SERVER_ERROR,
+            50004,
+            "no `{type_name}` in the request extensions: the middleware that provides it must be listed in the router's (or this route's scope's) `middleware: [..]` and insert it with `cx.extensions_mut().insert(..)` in its `before`"
+        ),
+    }
+}
+
+impl ExtensionRejection {
+    /// The rejection for a missing `T`.
+    pub(crate) fn missing<T>() -> Self {
+        ExtensionRejection::Missing { type_name: std::any::type_name::<T>() }
     }
 }
 

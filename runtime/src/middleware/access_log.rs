@@ -16,12 +16,20 @@ pub const ACCESS_LOG_TARGET: &str = "mambo::access";
 ///
 /// The event carries `method`, `path`, `route` (the matched pattern, or `-`),
 /// `status`, `latency_us` (microseconds, as an integer) and `request_id`
-/// (what [`RequestIdValue`] reads, or `-`; list [`RequestId`] first, before
-/// `AccessLog`, so that requests answered early by a middleware have one too).
+/// (what [`RequestIdValue`] reads, or `-`).
 ///
 /// The latency runs from this middleware's `before` until its `after`, when
-/// the response head is ready; a streaming body may go on after that. List
-/// `AccessLog` first to time everything, other middleware included.
+/// the response head is ready; a streaming body may go on after that.
+///
+/// # Order
+///
+/// List [`RequestId`] first and `AccessLog` second, then the rest:
+/// `middleware: [RequestId, AccessLog, ..]`. With `RequestId` first, every
+/// request has its id before anything can answer it, so every log line (and
+/// every response) carries one, early answers from `Cors` or an auth
+/// middleware included; with `AccessLog` next, the latency covers every
+/// other middleware. `RequestId` never answers early and costs a few
+/// nanoseconds, so timing it too would tell nothing.
 ///
 /// # Cost
 ///

@@ -6,6 +6,16 @@
 //! middleware whose `before` let the request through, in reverse order.
 //! Nothing is boxed and nothing is looked up at run time.
 //!
+//! # Order
+//!
+//! The order of `middleware: [..]` is the order of the `before` calls.
+//! The shipped ones go `[RequestId, AccessLog, ..]`: [`RequestId`] first so
+//! every request has an id before anything can answer it, [`AccessLog`]
+//! second so its latency covers everything after it (see
+//! [`AccessLog`](AccessLog#order)); [`OnServerError`] anywhere after
+//! `RequestId`; then the rest ([`Cors`], authentication, `RateLimit`).
+//! Scope middleware run after the router's.
+//!
 //! # Rate limiting
 //!
 //! With the `rate-limit` feature, `RateLimit` answers `429 Too Many
@@ -108,12 +118,14 @@ pub trait Middleware<S>: Send + Sync + 'static {
 
 mod access_log;
 mod cors;
+mod on_server_error;
 #[cfg(feature = "rate-limit")]
 mod rate_limit;
 mod request_id;
 
 pub use access_log::{ACCESS_LOG_TARGET, AccessLog};
 pub use cors::{CORS_LOG_TARGET, Cors};
+pub use on_server_error::OnServerError;
 #[cfg(feature = "rate-limit")]
 pub use rate_limit::{
     ClientIp, DEFAULT_MAX_KEYS, HeaderKey, KeyExtractor, KeyFn, ProxyHeader, Quota,

@@ -29,7 +29,14 @@ pub const MAX_INCOMING_LEN: usize = 200;
 /// when [`trust_incoming(false)`](Self::trust_incoming)) a new id replaces it
 /// in the request headers. Handlers read it with the [`RequestIdValue`]
 /// extractor, later middleware from the request headers. In `after`, the id
-/// is set on the response unless the handler already set that header.
+/// is set on the response unless the handler already set that header, and
+/// noted on a 5xx's [`ErrorReport`](crate::error::ErrorReport), so the error
+/// event carries it.
+///
+/// List it first, and [`AccessLog`](crate::middleware::AccessLog) second:
+/// `middleware: [RequestId, AccessLog, ..]` (the one order rule, explained
+/// on [`AccessLog`](crate::middleware::AccessLog#order)): then every
+/// request has its id before any middleware can answer it.
 ///
 /// Generated ids look like `3f9c0a7d51e2b846-000000000000002a`: 16 hex digits
 /// chosen at random once per process, `-`, then a per-process counter in 16
@@ -136,8 +143,20 @@ impl<S: Sync> Middleware<S> for RequestId {
         response: &mut Response,
     ) {
         if let Some(id) = local.take() {
+            if response.status().is_server_error() {
+                note_on_report(response, &id);
+            }
             response.headers_mut().entry(&self.header).or_insert(id);
         }
+    }
+}
+
+/// Puts the id on a 5xx response's [`ErrorReport`](crate::error::ErrorReport),
+/// for the error event the router emits.
+#[cold]
+fn note_on_report(response: &mut Response, id: &HeaderValue) {
+    if let Some(report) = crate::error::report_of_mut(response) {
+        report.note_request_id(id);
     }
 }
 
@@ -227,8 +246,9 @@ fn generate() -> HeaderValue {
 /// # Errors
 ///
 /// Without the [`RequestId`] middleware, a valid incoming `x-request-id` is
-/// still returned; when there is none, extraction fails with a 500 that says
-/// to add the middleware. Take `Option<RequestIdValue>` for `None` instead.
+/// still returned; when there is none, extraction fails with a 500 (code
+/// `50004`) that says to add the middleware. Take `Option<RequestIdValue>`
+/// for `None` instead.
 ///
 /// # Examples
 ///
@@ -277,8 +297,11 @@ impl<S: Sync> FromRequestParts<S> for RequestIdValue {
 
     async fn from_request_parts(cx: &RequestContext<'_, S>) -> Result<Self, Error> {
         Self::from_context(cx).ok_or_else(|| {
-            Error::new(
+            // The code of every "a middleware the handler needs is missing"
+            // error, `Extension<T>`'s included (see the rejection table).
+            Error::with_code(
                 StatusCode::INTERNAL_SERVER_ERROR,
+                50004,
                 "no request id: add `RequestId` to the router's `middleware` list",
             )
         })

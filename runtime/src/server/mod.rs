@@ -355,7 +355,10 @@ impl Server {
 
     /// The handler deadline for routes without `timeout = ".."`
     /// ([`ConnInfo::default_timeout`](crate::ConnInfo)); past it the request
-    /// is answered 504. `None` disables it.
+    /// is answered `504 Gateway Timeout` (code `50400`), or `408 Request
+    /// Timeout` (code `40800`) when the route is waiting for the client's
+    /// request body at that moment: a stalled upload is the client's fault,
+    /// not the handler's. `None` disables it.
     ///
     /// Default: 30 s.
     pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
@@ -652,6 +655,15 @@ impl Server {
     /// As [`listen`](Server::listen) and [`Listening::serve`].
     pub async fn serve<R: Router>(self, router: R) -> io::Result<()> {
         self.listen()?.serve(router).await
+    }
+}
+
+impl Server {
+    /// The defaults this server gives routes that set none: the body limit
+    /// and the handler deadline (what [`ConnInfo`](crate::ConnInfo) carries
+    /// to the router), for [`TestClient::with_server_limits`](crate::test::TestClient::with_server_limits).
+    pub(crate) fn route_defaults(&self) -> (u64, Option<Duration>) {
+        (self.config.body_limit, self.config.request_timeout)
     }
 }
 

@@ -21,8 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::count::CountGuard;
-use crate::error::Error;
-use crate::response::{IntoResponse, Response};
+use crate::response::Response;
 
 /// Code of the 503 for too many requests in flight.
 pub(crate) const IN_FLIGHT_CODE: u32 = 50301;
@@ -107,12 +106,13 @@ impl InFlight {
 #[cold]
 pub(crate) fn overloaded(retry_after: u32) -> Response {
     tracing::debug!(target: "mambo::server", "in-flight limit reached, shedding a request");
-    let mut response = Error::with_code(
+    // Unreported: shedding is the server protecting itself, not an error,
+    // and a report would add allocations to every request shed.
+    let mut response = crate::error::render_unreported(
         StatusCode::SERVICE_UNAVAILABLE,
         IN_FLIGHT_CODE,
         "the server is overloaded, retry later",
-    )
-    .into_response();
+    );
     response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after));
     response
 }
