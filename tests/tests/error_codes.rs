@@ -83,6 +83,7 @@ fn codes_the_framework_produces_are_listed() {
         HeaderRejection::Invalid { name: mambo::header::HOST }.code(),
         ClientAddrRejection::Unknown.code(),
         ExtensionRejection::Missing { type_name: "T" }.code(),
+        mambo::tower::SERVICE_FAILED_CODE,
     ];
     let listed = reference();
     for code in produced {

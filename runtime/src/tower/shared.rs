@@ -18,7 +18,7 @@ pub type ResponseFuture = Pin<Box<dyn Future<Output = Response> + Send + 'static
 
 /// Code of the 500 answered when a tower service fails with an error it did
 /// not turn into a response itself.
-pub const SERVICE_FAILED_CODE: u32 = 50020;
+pub const SERVICE_FAILED_CODE: u32 = 50005;
 
 /// A tower service as a router keeps it: shared by every request, type
 /// erased, and answering Mambo's [`Response`].
@@ -187,6 +187,6 @@ mod tests {
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap();
         let text = String::from_utf8(body.to_bytes().to_vec()).unwrap();
-        assert!(text.contains("50020") && text.contains("disk on fire"), "{text}");
+        assert!(text.contains("50005") && text.contains("disk on fire"), "{text}");
     }
 }
