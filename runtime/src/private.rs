@@ -326,8 +326,9 @@ pub fn finish(is_head: bool, mut response: Response) -> Response {
 
 /// Empties the body of an answer to `HEAD`. A buffered body's length goes
 /// into `content-length` (unless the handler set one), as RFC 9110 §9.3.2
-/// asks: the headers a `GET` would get. A stream's length is not known
-/// without running it, so it gets none, as on a `GET`.
+/// asks: the headers a `GET` would get; so does a boxed body with an exact
+/// size. A stream's length is not known without running it, so it gets
+/// none, as on a `GET`.
 ///
 /// Out of line: `HEAD` is rare, and `finish` is inlined into every router.
 #[inline(never)]
@@ -338,10 +339,18 @@ fn drop_body_for_head(response: &mut Response) {
     let lengthless = status.is_informational()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED;
-    if let crate::body::ResponseBody::Full(bytes) = body {
-        if !lengthless && !response.headers().contains_key(CONTENT_LENGTH) {
-            response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-        }
+    // A buffer's length, or the exact size a boxed body (a tower
+    // service's) announces.
+    let length = match &body {
+        crate::body::ResponseBody::Full(bytes) => Some(bytes.len() as u64),
+        crate::body::ResponseBody::Boxed(boxed) => http_body::Body::size_hint(boxed).exact(),
+        _ => None,
+    };
+    if let Some(length) = length
+        && !lengthless
+        && !response.headers().contains_key(CONTENT_LENGTH)
+    {
+        response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(length));
     }
 }
 

@@ -502,6 +502,9 @@ async fn a_service_route_sees_the_path_from_its_catch_all_and_the_scope_middlewa
     let reply = server.send(Request::builder().method("PURGE").uri("/any/z"), b"").await;
     assert_eq!(reply.text(), "PURGE /z");
     assert_eq!(server.get("/exact?q").await.text(), "/exact?q");
+    // HEAD: the body is dropped, the length its size hint announced kept.
+    let head = server.send(Request::head("/exact?q"), b"").await;
+    assert_eq!((head.header("content-length"), head.body.len()), (Some("8"), 0));
     let routes: Vec<(&[&str], &str)> =
         Files::ROUTES.iter().map(|r| (r.methods, r.pattern)).collect();
     assert_eq!(
