@@ -43,6 +43,12 @@ pub fn __stash_chunk(input: TokenStream) -> TokenStream {
     router::stash(input.into()).into()
 }
 
+#[doc(hidden)]
+#[proc_macro]
+pub fn __not_a_router(input: TokenStream) -> TokenStream {
+    router::not_a_router(input.into()).into()
+}
+
 /// Derives `mambo::ApiError`.
 #[proc_macro_derive(ApiError, attributes(api, source))]
 pub fn derive_api_error(input: TokenStream) -> TokenStream {

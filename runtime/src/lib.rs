@@ -32,6 +32,7 @@ mod context;
 pub mod error;
 pub mod extract;
 pub mod middleware;
+mod mount;
 pub mod response;
 mod routing;
 pub mod server;

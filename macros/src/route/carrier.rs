@@ -14,7 +14,7 @@ use crate::payload::Payload;
 /// A short, stable hash, so that two handlers of the same name in nested
 /// modules get carriers of different names (a macro-expanded `macro_rules!`
 /// may not shadow another in textual scope).
-fn fingerprint(text: &str) -> u32 {
+pub(crate) fn fingerprint(text: &str) -> u32 {
     text.bytes()
         .fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193))
 }

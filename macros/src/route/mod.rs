@@ -3,7 +3,7 @@
 //! beside a hidden macro that carries the route to `router!`.
 
 mod attr;
-mod carrier;
+pub(crate) mod carrier;
 mod handler;
 
 use proc_macro2::TokenStream;

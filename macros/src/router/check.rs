@@ -8,7 +8,11 @@ use super::model::{Route, unraw};
 /// Runs every check on every route.
 pub fn routes(routes: &[Route], errors: &mut Vec<syn::Error>) {
     for route in routes {
-        every_param_has_an_argument(route, errors);
+        // A mounted router checked its own routes' arguments; the parameters
+        // of the prefix it is mounted under are not its handlers' business.
+        if route.mounted.is_none() {
+            every_param_has_an_argument(route, errors);
+        }
         param_names_are_unique(route, errors);
         at_most_max_params(route, errors);
     }

@@ -9,13 +9,14 @@ mod chain;
 mod check;
 mod expand;
 mod model;
+mod mount;
 mod parse;
 mod tree;
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::payload::Payload;
+use self::mount::Carried;
 
 /// `router! { .. }`: the struct now, the rest once the routes are gathered.
 pub fn expand(input: TokenStream) -> TokenStream {
@@ -25,9 +26,11 @@ pub fn expand(input: TokenStream) -> TokenStream {
     };
     let middleware = model::middleware_only(&def);
     let structure = expand::structure(&def, &middleware);
+    let mount = expand::mount::structure(&def);
     let chain = chain::emit(&def, &input);
     quote! {
         #structure
+        #mount
         #chain
     }
 }
@@ -44,8 +47,9 @@ fn finish_inner(input: TokenStream) -> syn::Result<TokenStream> {
     let end: chain::ChainEnd = syn::parse2(input)?;
     let gathered: Gathered = syn::parse2(end.gathered)?;
     let mut errors = Vec::new();
-    let all_valid = gathered.payloads.iter().all(|p| p.valid);
-    let router = model::build(gathered.def, gathered.payloads, &mut errors);
+    let (payloads, mounts) = mount::sort(&gathered.def, gathered.payloads, &mut errors);
+    let all_valid = payloads.iter().all(|p| p.valid) && mounts.iter().all(|m| m.is_valid());
+    let router = model::build(gathered.def, payloads, mounts, &mut errors);
     check::routes(&router.routes, &mut errors);
     let tree = tree::build(&router.routes, &mut errors);
     if errors.is_empty() && all_valid {
@@ -64,10 +68,16 @@ pub fn stash(input: TokenStream) -> TokenStream {
     chain::stash(input).unwrap_or_else(syn::Error::into_compile_error)
 }
 
-/// The router definition followed by the payloads.
+/// `__not_a_router! { [ [next] .. ] [ payloads.. ] }`: see [`mount`].
+pub fn not_a_router(input: TokenStream) -> TokenStream {
+    mount::not_a_router(input).unwrap_or_else(syn::Error::into_compile_error)
+}
+
+/// The router definition followed by the payloads (routes' and, for
+/// `mount:`, routers').
 struct Gathered {
     def: parse::RouterDef,
-    payloads: Vec<Payload>,
+    payloads: Vec<Carried>,
 }
 
 impl syn::parse::Parse for Gathered {

@@ -4,6 +4,7 @@
 use proc_macro2::Span;
 use syn::{Ident, LitStr, Path, Type};
 
+use super::mount::{self, Mount, MountPayload, Mounted};
 use super::parse::{MiddlewareDef, RouterDef, ScopeDef, TrailingSlashMode};
 use crate::pattern::{self, Pattern};
 use crate::payload::{Arg, Payload};
@@ -30,6 +31,8 @@ pub struct Route {
     /// Indices into [`Router::middleware`] of the scope middleware around
     /// this route, outermost first (the router's own middleware excluded).
     pub scope_middleware: Vec<usize>,
+    /// For a route of a mounted router: where it goes in that router.
+    pub mounted: Option<Mounted>,
 }
 
 impl Route {
@@ -69,29 +72,39 @@ pub struct Router {
     /// Every middleware; the first `global` are the router's own.
     pub middleware: Vec<Middleware>,
     pub global: usize,
+    /// Routers mounted in this one, scopes flattened depth-first.
+    pub mounts: Vec<Mount>,
 }
 
 /// The router's middleware fields, without any route (what `router!` needs
 /// to declare the struct before the routes are gathered).
 pub fn middleware_only(def: &RouterDef) -> Vec<Middleware> {
-    build(def.clone(), Vec::new(), &mut Vec::new()).middleware
+    build(def.clone(), Vec::new(), Vec::new(), &mut Vec::new()).middleware
 }
 
 /// Builds the model. Scope prefixes that fail to parse are reported; their
 /// routes are left out so the remaining checks stay meaningful.
-pub fn build(def: RouterDef, payloads: Vec<Payload>, errors: &mut Vec<syn::Error>) -> Router {
+pub fn build(
+    def: RouterDef,
+    payloads: Vec<Payload>,
+    mounts: Vec<MountPayload>,
+    errors: &mut Vec<syn::Error>,
+) -> Router {
     let mut router = Router {
         state: def.state_type(),
         trailing_slash: def.trailing_slash,
         routes: Vec::new(),
         middleware: Vec::new(),
         global: def.body.middleware.len(),
+        mounts: Vec::new(),
         def: def.clone(),
     };
     let mut payloads = payloads.into_iter();
+    let mut mounts = mounts.into_iter();
     let mut field_names = Vec::new();
     let root = Pattern { segments: Vec::new() };
-    walk(&def.body, &root, &[], &mut router, &mut payloads, &mut field_names, errors);
+    let gathered = (&mut payloads, &mut mounts);
+    walk(&def.body, &root, &[], &mut router, gathered, &mut field_names, errors);
     router
 }
 
@@ -100,7 +113,7 @@ fn walk(
     prefix: &Pattern,
     outer_middleware: &[usize],
     router: &mut Router,
-    payloads: &mut impl Iterator<Item = Payload>,
+    gathered: (&mut impl Iterator<Item = Payload>, &mut impl Iterator<Item = MountPayload>),
     field_names: &mut Vec<String>,
     errors: &mut Vec<syn::Error>,
 ) {
@@ -123,6 +136,7 @@ fn walk(
             }
         },
     };
+    let (payloads, mounts) = gathered;
     for handler in &scope.routes {
         let Some(payload) = payloads.next() else { continue };
         let Some(prefix) = &prefix else { continue };
@@ -135,11 +149,17 @@ fn walk(
             methods,
             payload,
             scope_middleware: scope_middleware.clone(),
+            mounted: None,
         });
+    }
+    for path in &scope.mounts {
+        let Some(payload) = mounts.next() else { continue };
+        mount::add(router, path, payload, prefix.as_ref(), &scope_middleware);
     }
     for inner in &scope.scopes {
         let base = prefix.clone().unwrap_or(Pattern { segments: Vec::new() });
-        walk(inner, &base, &scope_middleware, router, payloads, field_names, errors);
+        let gathered = (&mut *payloads, &mut *mounts);
+        walk(inner, &base, &scope_middleware, router, gathered, field_names, errors);
     }
 }
 

@@ -6,7 +6,8 @@
 //!     trailing_slash: redirect,              // optional: strict (default) | redirect
 //!     middleware: [RequestId, Cors = Cors::permissive()],
 //!     routes: [health, users::get_user],
-//!     scope "/admin" { middleware: [..], routes: [..], scope "/x" { .. } },
+//!     mount: users::UsersApi,                // or a list: `mount: [a::A, b::B]`
+//!     scope "/admin" { middleware: [..], routes: [..], mount: .., scope "/x" { .. } },
 //! }
 //! ```
 
@@ -39,6 +40,8 @@ pub struct ScopeDef {
     pub middleware: Vec<MiddlewareDef>,
     pub routes: Vec<Path>,
     pub scopes: Vec<ScopeDef>,
+    /// `mount: ..`: routers whose routes join this scope (see `super::mount`).
+    pub mounts: Vec<Path>,
 }
 
 /// The whole `router!` input.
@@ -75,8 +78,13 @@ fn list<T: Parse>(input: ParseStream<'_>) -> syn::Result<Vec<T>> {
 const TOP_LEVEL_ONLY: [&str; 2] = ["state", "trailing_slash"];
 
 fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Result<ScopeDef> {
-    let mut scope =
-        ScopeDef { prefix: None, middleware: Vec::new(), routes: Vec::new(), scopes: Vec::new() };
+    let mut scope = ScopeDef {
+        prefix: None,
+        middleware: Vec::new(),
+        routes: Vec::new(),
+        scopes: Vec::new(),
+        mounts: Vec::new(),
+    };
     let mut seen: Vec<String> = Vec::new();
     let mut top = top;
     while !input.is_empty() {
@@ -107,6 +115,10 @@ fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Re
             "routes" => {
                 input.parse::<Token![:]>()?;
                 scope.routes = list(input)?;
+            }
+            "mount" => {
+                input.parse::<Token![:]>()?;
+                scope.mounts = super::mount::parse_entry(input)?;
             }
             "state" | "trailing_slash" if top.is_some() => {
                 input.parse::<Token![:]>()?;
@@ -141,7 +153,7 @@ fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Re
                 return Err(syn::Error::new(
                     key.span(),
                     format!(
-                        "unknown router entry `{other}`: the entries are `state`, `trailing_slash`, `middleware`, `routes` and `scope \"/prefix\" {{ .. }}`"
+                        "unknown router entry `{other}`: the entries are `state`, `trailing_slash`, `middleware`, `routes`, `mount` and `scope \"/prefix\" {{ .. }}`"
                     ),
                 ));
             }
@@ -179,10 +191,12 @@ impl Parse for RouterDef {
                 middleware: Vec::new(),
                 routes: Vec::new(),
                 scopes: Vec::new(),
+                mounts: Vec::new(),
             },
         };
         let body = parse_entries(&content, Some(&mut def))?;
         def.body = body;
+        super::mount::not_itself(&def)?;
         Ok(def)
     }
 }

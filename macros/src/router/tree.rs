@@ -224,6 +224,7 @@ mod tests {
                     pattern: pattern::parse(path).unwrap(),
                     methods,
                     scope_middleware: Vec::new(),
+                    mounted: None,
                 }
             })
             .collect()

@@ -65,7 +65,7 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
 /// as a single function, both worse than linearly. The dispatch matches the
 /// group first, then the route within its group's own function, so no state
 /// machine has more than this many arms.
-const GROUP: usize = 32;
+pub(super) const GROUP: usize = 32;
 
 /// The `match` on the lookup's answer, and the group functions it calls.
 ///
@@ -133,13 +133,17 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
     (inner, group_fns)
 }
 
-fn route_fn_name(route: &Route) -> syn::Ident {
+pub(super) fn route_fn_name(route: &Route) -> syn::Ident {
     format_ident!("__mambo_route_{}", route.index)
 }
 
 /// `before` of each middleware in order, `inner`, then `after` in reverse;
 /// a `before` that answers skips everything inside it.
-fn wrap_middleware(middleware: &[&Middleware], state: &Type, inner: TokenStream) -> TokenStream {
+pub(super) fn wrap_middleware(
+    middleware: &[&Middleware],
+    state: &Type,
+    inner: TokenStream,
+) -> TokenStream {
     let Some((first, rest)) = middleware.split_first() else { return inner };
     let inner = wrap_middleware(rest, state, inner);
     let ty = &first.def.ty;
@@ -160,6 +164,9 @@ fn wrap_middleware(middleware: &[&Middleware], state: &Type, inner: TokenStream)
 }
 
 fn route_fn(router: &Router, route: &Route) -> TokenStream {
+    if let Some(mounted) = &route.mounted {
+        return super::mount::route_fn(router, route, mounted);
+    }
     let state = &router.state;
     let name = route_fn_name(route);
     let handler = &route.handler;

@@ -2,6 +2,7 @@
 
 mod dispatch;
 mod lookup;
+pub mod mount;
 mod routes;
 mod structure;
 
@@ -21,6 +22,7 @@ pub fn router(router: &Router, tree: &Node) -> TokenStream {
     let routes = routes::emit(router);
     let lookup = lookup::emit(router, tree, max_params);
     let (route_fns, router_impl) = dispatch::emit(router);
+    let mount = mount::emit(router);
     quote! {
         impl #name {
             #routes
@@ -29,6 +31,7 @@ pub fn router(router: &Router, tree: &Node) -> TokenStream {
         }
 
         #router_impl
+        #mount
     }
 }
 
@@ -37,7 +40,10 @@ pub fn router(router: &Router, tree: &Node) -> TokenStream {
 /// a wall of unrelated errors.
 pub fn fallback(router: &Router) -> TokenStream {
     let name = &router.def.name;
+    let mount = mount::fallback(router);
     quote! {
+        #mount
+
         impl #name {
             /// Every route of this router (empty: the router has errors).
             pub const ROUTES: &'static [::mambo::RouteInfo] = &[];

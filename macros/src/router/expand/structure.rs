@@ -30,11 +30,15 @@ pub fn emit(def: &RouterDef, middleware: &[Middleware]) -> TokenStream {
     } else {
         (quote!(), quote!(()), "Builds the router.")
     };
+    // Routers mounted with `mount:`, built from the state before it moves in.
+    let mount_fields = super::mount::struct_fields(def);
+    let mount_inits = super::mount::struct_inits(def, &state_init);
     quote! {
         #(#attrs)*
         #vis struct #name {
             state: #state,
             #(#fields)*
+            #(#mount_fields)*
         }
 
         impl #name {
@@ -42,7 +46,7 @@ pub fn emit(def: &RouterDef, middleware: &[Middleware]) -> TokenStream {
             ///
             /// Middleware listed as a bare type is built with `Default`.
             pub fn new(#params) -> Self {
-                #name { state: #state_init, #(#inits)* }
+                #name { #(#mount_inits)* state: #state_init, #(#inits)* }
             }
 
             /// The router's state.

@@ -1,0 +1,226 @@
+//! The code behind `mount:` (see `router::mount` for how the routes travel).
+//!
+//! In every router: an `impl Mount<P>` that builds it from a parent's state,
+//! `__mambo_mounted`, which answers one of its routes for a parent (its own
+//! middleware around the dispatch groups `handle` uses, without a second
+//! deadline or panic guard: the parent's wrap it), and the carrier macro.
+//! In a router with mounts: a field per mounted router, built once in `new`
+//! by a `__mambo_mount_N` function, and for each mounted route a route
+//! function that runs the parent's scope middleware and calls into the
+//! child.
+
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::dispatch::{GROUP, route_fn_name, wrap_middleware};
+use crate::router::model::{Middleware, Route, Router};
+use crate::router::mount::{self, MountPayload, Mounted};
+use crate::router::parse::RouterDef;
+
+/// Emitted by `router!` beside the struct: the `Mount` impl and, for a
+/// router with mounts, the carrier that tells a parent it cannot mount it.
+pub fn structure(def: &RouterDef) -> TokenStream {
+    let name = &def.name;
+    let mount_impl = match &def.state {
+        Some(state) => quote! {
+            impl<P> ::mambo::__private::Mount<P> for #name
+            where
+                #state: ::mambo::FromRef<P>,
+            {
+                fn mount(parent: &P) -> Self {
+                    Self::new(<#state as ::mambo::FromRef<P>>::from_ref(parent))
+                }
+            }
+        },
+        None => quote! {
+            impl<P> ::mambo::__private::Mount<P> for #name {
+                fn mount(parent: &P) -> Self {
+                    let _ = parent;
+                    Self::new()
+                }
+            }
+        },
+    };
+    let carrier = if mount::has_mounts(def) {
+        mount::carrier(def, &MountPayload::Nested { name: name.clone() })
+    } else {
+        quote!()
+    };
+    quote! {
+        #mount_impl
+        #carrier
+    }
+}
+
+/// The struct's mount fields: `mount_users_api: users::UsersApi,`.
+pub fn struct_fields(def: &RouterDef) -> Vec<TokenStream> {
+    mount::fields(def)
+        .iter()
+        .zip(mount::mount_paths(def))
+        .map(|(field, path)| quote!(#field: #path,))
+        .collect()
+}
+
+/// Their initializers in `new`, written before `state` moves into the
+/// struct: `mount_users_api: Self::__mambo_mount_0(&state),`.
+pub fn struct_inits(def: &RouterDef, state: &TokenStream) -> Vec<TokenStream> {
+    mount::fields(def)
+        .iter()
+        .enumerate()
+        .map(|(position, field)| {
+            let helper = mount::helper_name(position);
+            quote!(#field: Self::#helper(&#state),)
+        })
+        .collect()
+}
+
+/// After the routes are gathered: what a parent needs from this router, or
+/// what this router needs to build its mounts.
+pub fn emit(router: &Router) -> TokenStream {
+    let helpers = helpers(router);
+    if mount::has_mounts(&router.def) {
+        return helpers;
+    }
+    let name = &router.def.name;
+    let mounted = mounted_fn(router);
+    let carrier = mount::carrier(&router.def, &MountPayload::of(router));
+    quote! {
+        impl #name {
+            #mounted
+        }
+
+        #carrier
+    }
+}
+
+/// After errors: the mounts' constructors, and a carrier that keeps a parent
+/// quiet about this router (its errors are reported already).
+pub fn fallback(router: &Router) -> TokenStream {
+    let helpers = helpers(router);
+    if mount::has_mounts(&router.def) {
+        return helpers;
+    }
+    let name = router.def.name.clone();
+    let carrier = mount::carrier(&router.def, &MountPayload::Invalid { name });
+    quote! {
+        #helpers
+        #carrier
+    }
+}
+
+/// `__mambo_mount_N(state) -> Child`: builds a mounted router from this
+/// router's state, spanned at the `mount:` path so that a child state that
+/// cannot be taken from this one (`FromRef`) is reported there.
+fn helpers(router: &Router) -> TokenStream {
+    if router.mounts.is_empty() {
+        return quote!();
+    }
+    let state = &router.state;
+    let helpers = router.mounts.iter().enumerate().map(|(position, mount)| {
+        let name = mount::helper_name(position);
+        let path = &mount.path;
+        let span = Span::call_site().located_at(path.span());
+        let body = if mount.is_router {
+            quote_spanned!(span=> <#path as ::mambo::__private::Mount<#state>>::mount(state))
+        } else {
+            quote!({
+                let _ = state;
+                ::core::unreachable!("`router!` reported this mount as an error")
+            })
+        };
+        let doc =
+            format!("Builds the router mounted as `{}`.", crate::router::tree::path_text(path));
+        quote! {
+            #[doc = #doc]
+            #[doc(hidden)]
+            fn #name(state: &#state) -> #path {
+                #body
+            }
+        }
+    });
+    let name = &router.def.name;
+    quote! {
+        impl #name {
+            #(#helpers)*
+        }
+    }
+}
+
+/// `__mambo_mounted`: route `route` of this router, answered for a parent
+/// whose context (and request) it borrows.
+fn mounted_fn(router: &Router) -> TokenStream {
+    let vis = &router.def.vis;
+    let state = &router.state;
+    let body = if router.routes.is_empty() {
+        quote!({
+            let _ = (cx, body);
+            ::core::unreachable!("a router without routes was asked for one")
+        })
+    } else {
+        let arms = (0..router.routes.len().div_ceil(GROUP)).map(|group| {
+            let function = format_ident!("__mambo_group_{}", group);
+            let group = Literal::usize_unsuffixed(group);
+            quote!(#group => self.#function(route, cx, body).await,)
+        });
+        let group_size = Literal::usize_unsuffixed(GROUP);
+        let inner = quote! {
+            match route / #group_size {
+                #(#arms)*
+                _ => ::core::unreachable!("a parent asked for a route this router does not have"),
+            }
+        };
+        let global: Vec<&Middleware> = router.middleware[..router.global].iter().collect();
+        wrap_middleware(&global, state, inner)
+    };
+    quote! {
+        /// Answers route `route` of this router for a router that mounts it:
+        /// this router's middleware, then the route's scope middleware,
+        /// extractors and handler. `skip` is the number of path parameters
+        /// of the prefix it is mounted under.
+        #[doc(hidden)]
+        #[allow(dead_code)]
+        #vis async fn __mambo_mounted<P>(
+            &self,
+            route: usize,
+            parent: &mut ::mambo::RequestContext<'_, P>,
+            skip: usize,
+            body: ::mambo::Body,
+        ) -> ::mambo::Response {
+            let mut mounted =
+                ::mambo::__private::Mounted::new(parent, &self.state, &Self::ROUTES[route], skip);
+            let cx = mounted.context();
+            #body
+        }
+    }
+}
+
+/// The route function of a mounted route: the scope middleware of the scope
+/// the router is mounted in, around the call into the mounted router.
+pub fn route_fn(router: &Router, route: &Route, mounted: &Mounted) -> TokenStream {
+    let state = &router.state;
+    let name = route_fn_name(route);
+    let field = &router.mounts[mounted.mount].field;
+    let child = Literal::usize_unsuffixed(mounted.child_index);
+    let skip = Literal::usize_unsuffixed(mounted.skip);
+    let call = quote!(self.#field.__mambo_mounted(#child, &mut *cx, #skip, body).await);
+    let scope: Vec<&Middleware> =
+        route.scope_middleware.iter().map(|&i| &router.middleware[i]).collect();
+    let body = wrap_middleware(&scope, state, call);
+    let doc = format!(
+        "{} (mounted: `{}`)",
+        route.summary(),
+        crate::router::tree::path_text(&router.mounts[mounted.mount].path)
+    );
+    quote! {
+        #[doc = #doc]
+        #[doc(hidden)]
+        async fn #name(
+            &self,
+            cx: &mut ::mambo::RequestContext<'_, #state>,
+            body: ::mambo::Body,
+        ) -> ::mambo::Response {
+            #body
+        }
+    }
+}
