@@ -32,7 +32,6 @@ mod context;
 pub mod error;
 pub mod extract;
 pub mod middleware;
-mod mount;
 pub mod response;
 mod routing;
 pub mod server;
@@ -111,7 +110,8 @@ pub use mambo_macros::route;
 ///         trailing_slash: strict | redirect, // optional; strict (404) by default
 ///         middleware: [Type, Type = expr],   // optional; bare types are built with Default
 ///         routes: [handler, module::handler],
-///         scope "/prefix" { middleware: [..], routes: [..], scope ".." { .. } },
+///         mount: module::OtherRouter,        // optional; or a list `mount: [a::A, b::B]`
+///         scope "/prefix" { middleware: [..], routes: [..], mount: .., scope ".." { .. } },
 ///     }
 /// }
 /// ```
@@ -127,6 +127,87 @@ pub use mambo_macros::route;
 /// Declare handlers and routers as module items. Inside a function body two
 /// cases do not resolve: a handler named like a standard macro (`file`,
 /// `line`, `vec`, ...) and a router of more than 64 routes.
+///
+/// # Mounting routers
+///
+/// `mount: users::UsersApi` puts the routes of another `router!` struct in
+/// this router, under the scope the entry is written in. There is still one
+/// dispatcher: `lookup` matches the mounted routes by their full patterns
+/// (`/users/:id`), `ROUTES` lists them (handler names read from this
+/// router: `users::get_user`), and duplicates and conflicts between this
+/// router and the mounted one, or two mounted ones, are compile errors
+/// pointing at both routes.
+///
+/// - A mounted route runs this router's middleware, then the scope
+///   middleware around the `mount:`, then the mounted router's own
+///   middleware, then its scope middleware, then the handler. Misses (404,
+///   405, trailing slashes) are this router's: it answers them, with its
+///   `trailing_slash` mode, before the mounted router runs.
+/// - `new` builds each mounted router once, from this router's state: its
+///   state type must implement [`FromRef`] of this one (any `Clone` state is
+///   `FromRef` of itself); a router without state mounts anywhere.
+/// - The mounted router's code sees its own state, its own [`RouteInfo`]
+///   (`cx.route()`, patterns without the prefix) and its own parameters; the
+///   parameters of the prefix (`scope "/orgs/:org" { mount: .. }`) belong to
+///   this router (its middleware can read them). The request path is the
+///   whole path. Its `trailing_slash` mode does not apply.
+/// - The mounted router still works alone: `UsersApi::new(..)`, its own
+///   `ROUTES` and `lookup`.
+/// - Limits: mount a router by the path of its `router!` struct (not a type
+///   alias) from the same crate (what carries its routes is a `macro_rules!`,
+///   re-exported at most crate-wide); a router that mounts others cannot be
+///   mounted itself (mount its routers directly); nothing is mounted at run
+///   time. Each is a compile error that says so.
+///
+/// ```
+/// use mambo::prelude::*;
+///
+/// mod users {
+///     use mambo::prelude::*;
+///
+///     #[derive(Clone)]
+///     pub struct Users(pub &'static str);
+///
+///     #[route(GET "/:id")]
+///     async fn get_user(id: u64, State(users): State<Users>) -> String {
+///         format!("{} {id}", users.0)
+///     }
+///
+///     mambo::router! {
+///         pub struct UsersApi {
+///             state: Users,
+///             routes: [get_user],
+///         }
+///     }
+/// }
+///
+/// #[derive(Clone)]
+/// struct AppState {
+///     users: users::Users,
+/// }
+///
+/// impl FromRef<AppState> for users::Users {
+///     fn from_ref(state: &AppState) -> users::Users {
+///         state.users.clone()
+///     }
+/// }
+///
+/// mambo::router! {
+///     pub struct Api {
+///         state: AppState,
+///         scope "/users" {
+///             mount: users::UsersApi,
+///         },
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// assert_eq!(Api::ROUTES[0].pattern, "/users/:id");
+/// assert_eq!(Api::ROUTES[0].handler, "users::get_user");
+/// let client = mambo::test::TestClient::new(Api::new(AppState { users: users::Users("user") }));
+/// assert_eq!(client.get("/users/7").send().await.text(), "user 7");
+/// # });
+/// ```
 ///
 /// # Examples
 ///

@@ -24,7 +24,6 @@ pub use mambo_macros::__stash_chunk as stash_chunk;
 
 // Mounted routers (`mount:` in `router!`).
 pub use crate::context::Mounted;
-pub use crate::mount::Mount;
 pub use mambo_macros::__not_a_router as not_a_router;
 
 use crate::body::Body;

@@ -34,6 +34,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{Ident, LitInt, LitStr, Path, Token, Visibility, braced, bracketed};
 
 use super::model::{Route, Router};
@@ -153,9 +154,11 @@ pub fn fields(def: &RouterDef) -> Vec<Ident> {
         .collect()
 }
 
-/// The name each mount's path is imported under in the chain's blocks.
-fn alias(position: usize) -> Ident {
-    format_ident!("__mambo_mount_{}", position)
+/// The name each mount's path is imported under in the chain's blocks,
+/// located at the path so that an unresolved import is reported there.
+fn alias(position: usize, path: &Path) -> Ident {
+    let span = Span::call_site().located_at(path.span());
+    Ident::new(&format!("__mambo_mount_{position}"), span)
 }
 
 /// The parent's function that builds the `position`-th mounted router.
@@ -173,7 +176,7 @@ pub fn emit_chain(def: &RouterDef, input: &TokenStream) -> TokenStream {
         match link {
             Link::Route(path) => paths.push(path.clone()),
             Link::Mount(position, path) => {
-                let alias = alias(position);
+                let alias = alias(position, path);
                 fallbacks.push(quote! {
                     #[allow(unused_imports)]
                     use ::mambo::__private::not_a_router as #alias;
@@ -398,7 +401,7 @@ pub fn sort(
                     MountPayload::NotARouter => errors.push(syn::Error::new_spanned(
                         path,
                         format!(
-                            "`{}` is not a router: `mount:` takes a struct declared with `mambo::router!` in this crate, by its own path (not through a type alias; routers of other crates cannot be mounted)",
+                            "`{}` is not a `router!` struct: `mount:` takes the path of a struct declared with `mambo::router!` in this crate (not a type alias; routers of other crates cannot be mounted)",
                             path_text(path)
                         ),
                     )),

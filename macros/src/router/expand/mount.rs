@@ -1,6 +1,6 @@
 //! The code behind `mount:` (see `router::mount` for how the routes travel).
 //!
-//! In every router: an `impl Mount<P>` that builds it from a parent's state,
+//! In every router: `__mambo_mount`, which builds it from a parent's state,
 //! `__mambo_mounted`, which answers one of its routes for a parent (its own
 //! middleware around the dispatch groups `handle` uses, without a second
 //! deadline or panic guard: the parent's wrap it), and the carrier macro.
@@ -18,29 +18,23 @@ use crate::router::model::{Middleware, Route, Router};
 use crate::router::mount::{self, MountPayload, Mounted};
 use crate::router::parse::RouterDef;
 
-/// Emitted by `router!` beside the struct: the `Mount` impl and, for a
-/// router with mounts, the carrier that tells a parent it cannot mount it.
+/// Emitted by `router!` beside the struct: `__mambo_mount`, which builds
+/// the router for a parent from the parent's state, and, for a router with
+/// mounts, the carrier that tells a parent it cannot mount it.
 pub fn structure(def: &RouterDef) -> TokenStream {
-    let name = &def.name;
-    let mount_impl = match &def.state {
-        Some(state) => quote! {
-            impl<P> ::mambo::__private::Mount<P> for #name
-            where
-                #state: ::mambo::FromRef<P>,
-            {
-                fn mount(parent: &P) -> Self {
-                    Self::new(<#state as ::mambo::FromRef<P>>::from_ref(parent))
-                }
-            }
-        },
-        None => quote! {
-            impl<P> ::mambo::__private::Mount<P> for #name {
-                fn mount(parent: &P) -> Self {
-                    let _ = parent;
-                    Self::new()
-                }
-            }
-        },
+    let RouterDef { vis, name, .. } = def;
+    let (bound, build) = match &def.state {
+        Some(state) => (
+            quote!(where #state: ::mambo::FromRef<P>),
+            quote!(Self::new(<#state as ::mambo::FromRef<P>>::from_ref(parent))),
+        ),
+        None => (
+            quote!(),
+            quote!({
+                let _ = parent;
+                Self::new()
+            }),
+        ),
     };
     let carrier = if mount::has_mounts(def) {
         mount::carrier(def, &MountPayload::Nested { name: name.clone() })
@@ -48,7 +42,16 @@ pub fn structure(def: &RouterDef) -> TokenStream {
         quote!()
     };
     quote! {
-        #mount_impl
+        impl #name {
+            /// Builds this router for a router that mounts it, from that
+            /// router's state.
+            #[doc(hidden)]
+            #[allow(dead_code)]
+            #vis fn __mambo_mount<P>(parent: &P) -> Self #bound {
+                #build
+            }
+        }
+
         #carrier
     }
 }
@@ -122,7 +125,7 @@ fn helpers(router: &Router) -> TokenStream {
         let path = &mount.path;
         let span = Span::call_site().located_at(path.span());
         let body = if mount.is_router {
-            quote_spanned!(span=> <#path as ::mambo::__private::Mount<#state>>::mount(state))
+            quote_spanned!(span=> <#path>::__mambo_mount::<#state>(state))
         } else {
             quote!({
                 let _ = state;
