@@ -23,6 +23,15 @@ pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
     route::expand(attr.into(), item.into()).into()
 }
 
+/// Declares a fallback handler: `#[fallback]`, named in `router!` by
+/// `fallback: handler`.
+///
+/// See the `mambo` crate for the full syntax.
+#[proc_macro_attribute]
+pub fn fallback(attr: TokenStream, item: TokenStream) -> TokenStream {
+    route::fallback::expand(attr.into(), item.into()).into()
+}
+
 /// Builds a router from `#[route]` handlers.
 ///
 /// See the `mambo` crate for the full syntax.

@@ -26,6 +26,9 @@ pub use mambo_macros::__stash_chunk as stash_chunk;
 pub use crate::context::Mounted;
 pub use mambo_macros::__not_a_router as not_a_router;
 
+// Fallbacks (`fallback:` in `router!`).
+pub use crate::fallback::under_prefix;
+
 use crate::body::Body;
 use crate::context::RequestContext;
 use crate::error::Error;

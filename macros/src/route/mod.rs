@@ -4,6 +4,7 @@
 
 mod attr;
 pub(crate) mod carrier;
+pub mod fallback;
 mod handler;
 
 use proc_macro2::TokenStream;

@@ -27,7 +27,7 @@ pub fn emit(def: &RouterDef, input: &TokenStream) -> TokenStream {
     if super::mount::has_mounts(def) {
         return super::mount::emit_chain(def, input);
     }
-    emit_links(def, &def.flattened_routes(), input, true)
+    emit_links(def, &super::gather::link_paths(def), input, true)
 }
 
 /// The chain over `routes`; `at_module_level` is `false` inside the blocks

@@ -8,6 +8,8 @@
 mod chain;
 mod check;
 mod expand;
+mod fallback;
+mod gather;
 mod model;
 mod mount;
 mod parse;
@@ -16,7 +18,7 @@ mod tree;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use self::mount::Carried;
+use self::gather::Carried;
 
 /// `router! { .. }`: the struct now, the rest once the routes are gathered.
 pub fn expand(input: TokenStream) -> TokenStream {
@@ -47,10 +49,11 @@ fn finish_inner(input: TokenStream) -> syn::Result<TokenStream> {
     let end: chain::ChainEnd = syn::parse2(input)?;
     let gathered: Gathered = syn::parse2(end.gathered)?;
     let mut errors = Vec::new();
-    let (payloads, mounts) = mount::sort(&gathered.def, gathered.payloads, &mut errors);
-    let all_valid = payloads.iter().all(|p| p.valid) && mounts.iter().all(|m| m.is_valid());
-    let router = model::build(gathered.def, payloads, mounts, &mut errors);
+    let sorted = gather::sort(&gathered.def, gathered.payloads, &mut errors);
+    let all_valid = sorted.valid;
+    let router = model::build(gathered.def, sorted, &mut errors);
     check::routes(&router.routes, &mut errors);
+    fallback::check(&router, &mut errors);
     let tree = tree::build(&router.routes, &mut errors);
     if errors.is_empty() && all_valid {
         return Ok(expand::router(&router, &tree));
@@ -73,8 +76,8 @@ pub fn not_a_router(input: TokenStream) -> TokenStream {
     mount::not_a_router(input).unwrap_or_else(syn::Error::into_compile_error)
 }
 
-/// The router definition followed by the payloads (routes' and, for
-/// `mount:`, routers').
+/// The router definition followed by the payloads (routes', fallbacks'
+/// and, for `mount:`, routers').
 struct Gathered {
     def: parse::RouterDef,
     payloads: Vec<Carried>,

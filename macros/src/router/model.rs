@@ -4,7 +4,9 @@
 use proc_macro2::Span;
 use syn::{Ident, LitStr, Path, Type};
 
-use super::mount::{self, Mount, MountPayload, Mounted};
+use super::fallback::{self, Fallback};
+use super::gather::Sorted;
+use super::mount::{self, Mount, Mounted};
 use super::parse::{MiddlewareDef, RouterDef, ScopeDef, TrailingSlashMode};
 use crate::pattern::{self, Pattern};
 use crate::payload::{Arg, Payload};
@@ -74,22 +76,20 @@ pub struct Router {
     pub global: usize,
     /// Routers mounted in this one, scopes flattened depth-first.
     pub mounts: Vec<Mount>,
+    /// What answers misses (`fallback:`), this router's and its mounted
+    /// routers', scopes flattened depth-first.
+    pub fallbacks: Vec<Fallback>,
 }
 
 /// The router's middleware fields, without any route (what `router!` needs
 /// to declare the struct before the routes are gathered).
 pub fn middleware_only(def: &RouterDef) -> Vec<Middleware> {
-    build(def.clone(), Vec::new(), Vec::new(), &mut Vec::new()).middleware
+    build(def.clone(), Sorted::default(), &mut Vec::new()).middleware
 }
 
 /// Builds the model. Scope prefixes that fail to parse are reported; their
 /// routes are left out so the remaining checks stay meaningful.
-pub fn build(
-    def: RouterDef,
-    payloads: Vec<Payload>,
-    mounts: Vec<MountPayload>,
-    errors: &mut Vec<syn::Error>,
-) -> Router {
+pub fn build(def: RouterDef, mut gathered: Sorted, errors: &mut Vec<syn::Error>) -> Router {
     let mut router = Router {
         state: def.state_type(),
         trailing_slash: def.trailing_slash,
@@ -97,14 +97,12 @@ pub fn build(
         middleware: Vec::new(),
         global: def.body.middleware.len(),
         mounts: Vec::new(),
+        fallbacks: Vec::new(),
         def: def.clone(),
     };
-    let mut payloads = payloads.into_iter();
-    let mut mounts = mounts.into_iter();
     let mut field_names = Vec::new();
     let root = Pattern { segments: Vec::new() };
-    let gathered = (&mut payloads, &mut mounts);
-    walk(&def.body, &root, &[], &mut router, gathered, &mut field_names, errors);
+    walk(&def.body, &root, &[], &mut router, &mut gathered, &mut field_names, errors);
     router
 }
 
@@ -113,7 +111,7 @@ fn walk(
     prefix: &Pattern,
     outer_middleware: &[usize],
     router: &mut Router,
-    gathered: (&mut impl Iterator<Item = Payload>, &mut impl Iterator<Item = MountPayload>),
+    gathered: &mut Sorted,
     field_names: &mut Vec<String>,
     errors: &mut Vec<syn::Error>,
 ) {
@@ -136,9 +134,8 @@ fn walk(
             }
         },
     };
-    let (payloads, mounts) = gathered;
     for handler in &scope.routes {
-        let Some(payload) = payloads.next() else { continue };
+        let Some(payload) = gathered.routes.next() else { continue };
         let Some(prefix) = &prefix else { continue };
         let Ok(own) = pattern::parse(&payload.path.value()) else { continue };
         let methods = payload.methods.iter().map(ToString::to_string).collect();
@@ -152,13 +149,17 @@ fn walk(
             mounted: None,
         });
     }
+    if let Some(path) = &scope.fallback
+        && let Some(payload) = gathered.fallbacks.next()
+    {
+        fallback::add_own(router, path, payload, prefix.as_ref(), &scope_middleware);
+    }
     for path in &scope.mounts {
-        let Some(payload) = mounts.next() else { continue };
+        let Some(payload) = gathered.mounts.next() else { continue };
         mount::add(router, path, payload, prefix.as_ref(), &scope_middleware);
     }
     for inner in &scope.scopes {
         let base = prefix.clone().unwrap_or(Pattern { segments: Vec::new() });
-        let gathered = (&mut *payloads, &mut *mounts);
         walk(inner, &base, &scope_middleware, router, gathered, field_names, errors);
     }
 }

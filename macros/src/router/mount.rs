@@ -37,12 +37,14 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Ident, LitInt, LitStr, Path, Token, Visibility, braced, bracketed};
 
+use super::fallback::{self, Fallback, MountedFallback};
+use super::gather::{Link, links};
 use super::model::{Route, Router};
 use super::parse::{RouterDef, ScopeDef};
 use super::tree::path_text;
 use crate::pattern::{self, Pattern};
 use crate::payload::Payload;
-use crate::route::carrier::{fingerprint, invalid_payload};
+use crate::route::carrier::fingerprint;
 
 /// `mount: a::A` or `mount: [a::A, b::B]`, after the colon.
 pub fn parse_entry(input: ParseStream<'_>) -> syn::Result<Vec<Path>> {
@@ -93,30 +95,6 @@ pub fn mount_paths(def: &RouterDef) -> Vec<&Path> {
     }
     let mut out = Vec::new();
     walk(&def.body, &mut out);
-    out
-}
-
-/// One link of the chain, in the order the model takes the payloads: in
-/// each scope its routes, then its mounts, then its inner scopes.
-enum Link<'a> {
-    Route(&'a Path),
-    /// The mount's position in [`mount_paths`], and its path.
-    Mount(usize, &'a Path),
-}
-
-fn links(def: &RouterDef) -> Vec<Link<'_>> {
-    fn walk<'a>(scope: &'a ScopeDef, mounts: &mut usize, out: &mut Vec<Link<'a>>) {
-        out.extend(scope.routes.iter().map(Link::Route));
-        for path in &scope.mounts {
-            out.push(Link::Mount(*mounts, path));
-            *mounts += 1;
-        }
-        for inner in &scope.scopes {
-            walk(inner, mounts, out);
-        }
-    }
-    let mut out = Vec::new();
-    walk(&def.body, &mut 0, &mut out);
     out
 }
 
@@ -174,7 +152,7 @@ pub fn emit_chain(def: &RouterDef, input: &TokenStream) -> TokenStream {
     let mut imports = Vec::new();
     for link in links(def) {
         match link {
-            Link::Route(path) => paths.push(path.clone()),
+            Link::Route(path) | Link::Fallback(path) => paths.push(path.clone()),
             Link::Mount(position, path) => {
                 let alias = alias(position, path);
                 fallbacks.push(quote! {
@@ -236,8 +214,9 @@ pub fn not_a_router(input: TokenStream) -> syn::Result<TokenStream> {
 
 /// What a router's carrier appends to a parent's chain.
 pub enum MountPayload {
-    /// The routes of a router that compiled, in its `ROUTES` order.
-    Routes { name: Ident, routes: Vec<MountedEntry> },
+    /// The routes of a router that compiled, in its `ROUTES` order, and its
+    /// fallbacks.
+    Routes { name: Ident, routes: Vec<MountedEntry>, fallbacks: Vec<MountedFallback> },
     /// A router that has errors of its own: the parent stays quiet about it.
     Invalid { name: Ident },
     /// A router that mounts others, which cannot be mounted.
@@ -278,7 +257,16 @@ impl MountPayload {
                 },
             })
             .collect();
-        MountPayload::Routes { name: router.def.name.clone(), routes }
+        let fallbacks = router
+            .fallbacks
+            .iter()
+            .map(|fallback| MountedFallback {
+                index: fallback.index,
+                prefix: LitStr::new(&fallback.prefix.to_text(), Span::call_site()),
+                handler: LitStr::new(&path_text(&fallback.handler), Span::call_site()),
+            })
+            .collect();
+        MountPayload::Routes { name: router.def.name.clone(), routes, fallbacks }
     }
 
     /// Whether the parent can generate its dispatcher with this mount:
@@ -291,13 +279,18 @@ impl MountPayload {
 impl ToTokens for MountPayload {
     fn to_tokens(&self, tokens: &mut TokenStream) {
         let body = match self {
-            MountPayload::Routes { name, routes } => {
+            MountPayload::Routes { name, routes, fallbacks } => {
                 let routes = routes.iter().map(|entry| {
                     let MountedEntry { index, pattern, handler, payload } = entry;
                     let index = LitInt::new(&index.to_string(), Span::call_site());
                     quote!({ #index #pattern #handler #payload })
                 });
-                quote!(mount routes #name [ #(#routes)* ])
+                let fallbacks = fallbacks.iter().map(|fallback| {
+                    let MountedFallback { index, prefix, handler } = fallback;
+                    let index = LitInt::new(&index.to_string(), Span::call_site());
+                    quote!({ #index #prefix #handler })
+                });
+                quote!(mount routes #name [ #(#routes)* ] [ #(#fallbacks)* ])
             }
             MountPayload::Invalid { name } => quote!(mount invalid #name),
             MountPayload::Nested { name } => quote!(mount nested #name),
@@ -333,7 +326,19 @@ impl Parse for MountPayload {
                         payload: entry.parse()?,
                     });
                 }
-                MountPayload::Routes { name, routes }
+                let list;
+                bracketed!(list in body);
+                let mut fallbacks = Vec::new();
+                while !list.is_empty() {
+                    let entry;
+                    braced!(entry in list);
+                    fallbacks.push(MountedFallback {
+                        index: entry.parse::<LitInt>()?.base10_parse()?,
+                        prefix: entry.parse()?,
+                        handler: entry.parse()?,
+                    });
+                }
+                MountPayload::Routes { name, routes, fallbacks }
             }
             "invalid" => MountPayload::Invalid { name: body.parse()? },
             "nested" => MountPayload::Nested { name: body.parse()? },
@@ -344,81 +349,20 @@ impl Parse for MountPayload {
     }
 }
 
-/// What a link of the chain appended: a route's payload or a router's.
-pub enum Carried {
-    Route(Payload),
-    Mount(MountPayload),
-}
-
-impl Parse for Carried {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let fork = input.fork();
-        let body;
-        braced!(body in fork);
-        let is_mount = body.cursor().ident().is_some_and(|(word, _)| word == "mount");
-        if is_mount { input.parse().map(Carried::Mount) } else { input.parse().map(Carried::Route) }
-    }
-}
-
-/// Pairs what the chain carried with the entries that asked for it: route
-/// payloads for `routes: [..]`, mount payloads for `mount:`. A path listed
-/// in the wrong one, or a mount that is no router, is reported here, at the
-/// path as written.
-pub fn sort(
-    def: &RouterDef,
-    carried: Vec<Carried>,
-    errors: &mut Vec<syn::Error>,
-) -> (Vec<Payload>, Vec<MountPayload>) {
-    let mut routes = Vec::new();
-    let mut mounts = Vec::new();
-    for (link, item) in links(def).into_iter().zip(carried) {
-        match (link, item) {
-            (Link::Route(_), Carried::Route(payload)) => routes.push(payload),
-            (Link::Route(path), Carried::Mount(_)) => {
-                let text = path_text(path);
-                errors.push(syn::Error::new_spanned(
-                    path,
-                    format!(
-                        "`{text}` is a router, not a route handler: mount it with `mount: {text}`"
-                    ),
-                ));
-                let name =
-                    path.segments.last().map_or_else(|| def.name.clone(), |s| s.ident.clone());
-                routes.push(invalid_payload(&name));
-            }
-            (Link::Mount(_, path), Carried::Route(_)) => {
-                errors.push(syn::Error::new_spanned(
-                    path,
-                    format!(
-                        "`{}` is a route handler, not a router: list it in `routes: [..]`",
-                        path_text(path)
-                    ),
-                ));
-                mounts.push(MountPayload::Misplaced);
-            }
-            (Link::Mount(_, path), Carried::Mount(payload)) => {
-                match &payload {
-                    MountPayload::NotARouter => errors.push(syn::Error::new_spanned(
-                        path,
-                        format!(
-                            "`{}` is not a `router!` struct: `mount:` takes the path of a struct declared with `mambo::router!` in this crate (not a type alias; routers of other crates cannot be mounted)",
-                            path_text(path)
-                        ),
-                    )),
-                    MountPayload::Nested { name } => errors.push(syn::Error::new_spanned(
-                        path,
-                        format!(
-                            "`{}` mounts routers itself, and a router that mounts others cannot be mounted: mount the routers `{name}` mounts here directly, in a `scope` with its prefix",
-                            path_text(path)
-                        ),
-                    )),
-                    _ => {}
-                }
-                mounts.push(payload);
-            }
-        }
-    }
-    (routes, mounts)
+/// Reports a mount whose path names no router, or a router that cannot be
+/// mounted.
+pub fn check_payload(path: &Path, payload: &MountPayload, errors: &mut Vec<syn::Error>) {
+    let text = path_text(path);
+    let message = match payload {
+        MountPayload::NotARouter => format!(
+            "`{text}` is not a `router!` struct: `mount:` takes the path of a struct declared with `mambo::router!` in this crate (not a type alias; routers of other crates cannot be mounted)"
+        ),
+        MountPayload::Nested { name } => format!(
+            "`{text}` mounts routers itself, and a router that mounts others cannot be mounted: mount the routers `{name}` mounts here directly, in a `scope` with its prefix"
+        ),
+        _ => return,
+    };
+    errors.push(syn::Error::new_spanned(path, message));
 }
 
 /// A router mounted in this one.
@@ -457,7 +401,19 @@ pub fn add(
     let field = fields(&router.def).swap_remove(position);
     let is_router = !matches!(payload, MountPayload::NotARouter | MountPayload::Misplaced);
     router.mounts.push(Mount { path: path.clone(), field, is_router });
-    let (Some(prefix), MountPayload::Routes { routes, .. }) = (prefix, payload) else { return };
+    let (Some(prefix), MountPayload::Routes { routes, fallbacks, .. }) = (prefix, payload) else {
+        return;
+    };
+    for fallback in fallbacks {
+        let Ok(own) = pattern::parse_prefix(&fallback.prefix.value()) else { continue };
+        router.fallbacks.push(Fallback {
+            index: router.fallbacks.len(),
+            prefix: Pattern { segments: [prefix.segments.clone(), own.segments].concat() },
+            handler: handler_path(path, &fallback.handler.value()),
+            scope_middleware: scope_middleware.to_vec(),
+            kind: fallback::Kind::Mounted { mount: position, child_index: fallback.index },
+        });
+    }
     for entry in routes {
         let Ok(own) = pattern::parse(&entry.pattern.value()) else { continue };
         let pattern = own.prefixed(prefix);
@@ -576,20 +532,6 @@ mod tests {
     }
 
     #[test]
-    fn links_follow_the_model_order() {
-        let def =
-            def("struct Api { routes: [a], mount: M, scope \"/s\" { routes: [b], mount: N } }");
-        let order: Vec<String> = links(&def)
-            .iter()
-            .map(|link| match link {
-                Link::Route(path) => path_text(path),
-                Link::Mount(position, path) => format!("{position}:{}", path_text(path)),
-            })
-            .collect();
-        assert_eq!(order, ["a", "0:M", "b", "1:N"]);
-    }
-
-    #[test]
     fn handler_paths_are_read_from_the_parent() {
         let rows = [
             ("users::UsersApi", "get_user", "users::get_user"),
@@ -608,18 +550,13 @@ mod tests {
 
     #[test]
     fn mount_payloads_round_trip() {
-        let text = r#"{ mount routes UsersApi [ { 3 "/admin/:id" "admin::get" { true get async [GET] "/:id" _ 5000 () () } } ] }"#;
+        let text = r#"{ mount routes UsersApi [ { 3 "/admin/:id" "admin::get" { true get async [GET] "/:id" _ 5000 () () } } ] [ { 0 "/admin" "admin::missing" } ] }"#;
         let payload: MountPayload = syn::parse_str(text).unwrap();
-        let MountPayload::Routes { routes, .. } = &payload else { panic!("routes") };
+        let MountPayload::Routes { routes, fallbacks, .. } = &payload else { panic!("routes") };
+        assert_eq!(fallbacks[0].prefix.value(), "/admin");
         assert_eq!((routes[0].index, routes[0].pattern.value()), (3, "/admin/:id".to_owned()));
         assert_eq!(routes[0].payload.timeout_ms, Some(5000));
         let again: MountPayload = syn::parse2(payload.to_token_stream()).unwrap();
         assert_eq!(again.to_token_stream().to_string(), payload.to_token_stream().to_string());
-        for text in ["{ mount none }", "{ mount invalid Api }", "{ mount nested Api }"] {
-            let carried: Carried = syn::parse_str(text).unwrap();
-            assert!(matches!(carried, Carried::Mount(_)), "{text}");
-        }
-        let route: Carried = syn::parse_str(r#"{ true get async [GET] "/" _ _ () () }"#).unwrap();
-        assert!(matches!(route, Carried::Route(_)));
     }
 }

@@ -7,7 +7,8 @@
 //!     middleware: [RequestId, Cors = Cors::permissive()],
 //!     routes: [health, users::get_user],
 //!     mount: users::UsersApi,                // or a list: `mount: [a::A, b::B]`
-//!     scope "/admin" { middleware: [..], routes: [..], mount: .., scope "/x" { .. } },
+//!     fallback: not_found,                   // a `#[fallback]` handler for misses
+//!     scope "/admin" { middleware: [..], routes: [..], mount: .., fallback: .., scope "/x" { .. } },
 //! }
 //! ```
 
@@ -42,6 +43,9 @@ pub struct ScopeDef {
     pub scopes: Vec<ScopeDef>,
     /// `mount: ..`: routers whose routes join this scope (see `super::mount`).
     pub mounts: Vec<Path>,
+    /// `fallback: ..`: what answers a miss under this scope (see
+    /// `super::fallback`).
+    pub fallback: Option<Path>,
 }
 
 /// The whole `router!` input.
@@ -84,6 +88,7 @@ fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Re
         routes: Vec::new(),
         scopes: Vec::new(),
         mounts: Vec::new(),
+        fallback: None,
     };
     let mut seen: Vec<String> = Vec::new();
     let mut top = top;
@@ -120,6 +125,10 @@ fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Re
                 input.parse::<Token![:]>()?;
                 scope.mounts = super::mount::parse_entry(input)?;
             }
+            "fallback" => {
+                input.parse::<Token![:]>()?;
+                scope.fallback = Some(input.parse()?);
+            }
             "state" | "trailing_slash" if top.is_some() => {
                 input.parse::<Token![:]>()?;
                 let def = top.as_deref_mut().expect("checked above");
@@ -153,7 +162,7 @@ fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Re
                 return Err(syn::Error::new(
                     key.span(),
                     format!(
-                        "unknown router entry `{other}`: the entries are `state`, `trailing_slash`, `middleware`, `routes`, `mount` and `scope \"/prefix\" {{ .. }}`"
+                        "unknown router entry `{other}`: the entries are `state`, `trailing_slash`, `middleware`, `routes`, `mount`, `fallback` and `scope \"/prefix\" {{ .. }}`"
                     ),
                 ));
             }
@@ -192,6 +201,7 @@ impl Parse for RouterDef {
                 routes: Vec::new(),
                 scopes: Vec::new(),
                 mounts: Vec::new(),
+                fallback: None,
             },
         };
         let body = parse_entries(&content, Some(&mut def))?;

@@ -30,18 +30,19 @@ pub struct Mounted<'p, 'a, 'c, P, C> {
 
 impl<'p, 'a, 'c, P, C> Mounted<'p, 'a, 'c, P, C> {
     /// Moves the request head out of `parent` into a context with the child
-    /// router's `state` and `route`, whose parameters are the parent's
-    /// without the first `skip` (the parameters of the prefix the child is
-    /// mounted under, which the child's patterns do not have).
+    /// router's `state` and `route` (`None` for its fallback), whose
+    /// parameters are the parent's without the first `skip` (the parameters
+    /// of the prefix the child is mounted under, which the child's patterns
+    /// do not have).
     #[inline]
     pub fn new(
         parent: &'p mut RequestContext<'a, P>,
         state: &'c C,
-        route: &'static RouteInfo,
+        route: Option<&'static RouteInfo>,
         skip: usize,
     ) -> Self {
         let parts = parent.data.take_parts();
-        let mut data = Pooled::new(parts, parent.data.conn, Some(route));
+        let mut data = Pooled::new(parts, parent.data.conn, route);
         data.params = parent.data.params.skip(skip);
         Mounted { parent, child: RequestContext { data, state } }
     }
@@ -87,7 +88,7 @@ mod tests {
     fn the_child_sees_its_own_state_route_and_parameters() {
         let (parent_state, child_state) = (1u8, "child");
         let mut parent = parent_context("/orgs/rust/posts/42", &parent_state);
-        let mut mounted = Mounted::new(&mut parent, &child_state, &CHILD_ROUTE, 1);
+        let mut mounted = Mounted::new(&mut parent, &child_state, Some(&CHILD_ROUTE), 1);
         let child = mounted.context();
         assert_eq!(*child.state(), "child");
         assert_eq!(child.path(), "/orgs/rust/posts/42");
@@ -102,7 +103,7 @@ mod tests {
         let state = 0u8;
         let mut parent = parent_context("/orgs/rust/posts/42", &state);
         {
-            let mut mounted = Mounted::new(&mut parent, &(), &CHILD_ROUTE, 1);
+            let mut mounted = Mounted::new(&mut parent, &(), Some(&CHILD_ROUTE), 1);
             let child = mounted.context();
             child.headers_mut().insert("x-child", "yes".parse().unwrap());
             child.extensions_mut().insert(7u32);
@@ -117,7 +118,7 @@ mod tests {
     fn a_forgotten_child_context_still_gives_the_head_back() {
         let state = 0u8;
         let mut parent = parent_context("/orgs/rust/posts/42", &state);
-        let mounted = Mounted::new(&mut parent, &(), &CHILD_ROUTE, 1);
+        let mounted = Mounted::new(&mut parent, &(), Some(&CHILD_ROUTE), 1);
         // What a dropped future does: the value goes without `context` ever
         // being awaited to the end.
         drop(mounted);

@@ -118,6 +118,7 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
         });
     }
     let group_size = Literal::usize_unsuffixed(GROUP);
+    let miss = super::fallback::miss(router);
     let inner = quote! {
         match target {
             Ok(route) => {
@@ -127,7 +128,7 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
                     _ => unreachable!("lookup returned a route this router does not have"),
                 }
             }
-            Err(miss) => ::mambo::__private::miss(miss, cx.method(), cx.uri()),
+            Err(miss) => #miss,
         }
     };
     (inner, group_fns)
@@ -167,8 +168,19 @@ fn route_fn(router: &Router, route: &Route) -> TokenStream {
     if let Some(mounted) = &route.mounted {
         return super::mount::route_fn(router, route, mounted);
     }
+    handler_fn(router, route, &route_fn_name(route), &route.summary())
+}
+
+/// The function `name` that runs `route`'s scope middleware, extracts its
+/// handler's arguments and calls it; also a fallback's (a route without
+/// parameters).
+pub(super) fn handler_fn(
+    router: &Router,
+    route: &Route,
+    name: &syn::Ident,
+    doc: &str,
+) -> TokenStream {
     let state = &router.state;
-    let name = route_fn_name(route);
     let handler = &route.handler;
     let params: Vec<&str> = route.pattern.param_names().collect();
     let args = &route.payload.args;
@@ -255,7 +267,6 @@ fn route_fn(router: &Router, route: &Route) -> TokenStream {
     let scope: Vec<&Middleware> =
         route.scope_middleware.iter().map(|&i| &router.middleware[i]).collect();
     let body = wrap_middleware(&scope, state, extract_and_call);
-    let doc = route.summary();
     quote! {
         #[doc = #doc]
         #[doc(hidden)]

@@ -1,6 +1,7 @@
 //! Code generation: reads only the model and the tree.
 
 mod dispatch;
+mod fallback;
 mod lookup;
 pub mod mount;
 mod routes;
@@ -23,11 +24,13 @@ pub fn router(router: &Router, tree: &Node) -> TokenStream {
     let lookup = lookup::emit(router, tree, max_params);
     let (route_fns, router_impl) = dispatch::emit(router);
     let mount = mount::emit(router);
+    let fallbacks = fallback::emit(router);
     quote! {
         impl #name {
             #routes
             #lookup
             #route_fns
+            #fallbacks
         }
 
         #router_impl

@@ -87,10 +87,12 @@ pub fn emit(router: &Router) -> TokenStream {
     }
     let name = &router.def.name;
     let mounted = mounted_fn(router);
+    let mounted_fallback = super::fallback::mounted_fn(router);
     let carrier = mount::carrier(&router.def, &MountPayload::of(router));
     quote! {
         impl #name {
             #mounted
+            #mounted_fallback
         }
 
         #carrier
@@ -190,8 +192,12 @@ fn mounted_fn(router: &Router) -> TokenStream {
             skip: usize,
             body: ::mambo::Body,
         ) -> ::mambo::Response {
-            let mut mounted =
-                ::mambo::__private::Mounted::new(parent, &self.state, &Self::ROUTES[route], skip);
+            let mut mounted = ::mambo::__private::Mounted::new(
+                parent,
+                &self.state,
+                ::core::option::Option::Some(&Self::ROUTES[route]),
+                skip,
+            );
             let cx = mounted.context();
             #body
         }
