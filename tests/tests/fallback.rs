@@ -163,6 +163,22 @@ mambo::router! {
     }
 }
 
+// A router of nothing but a fallback.
+mambo::router! {
+    struct OnlyFallback {
+        fallback: org_not_found,
+    }
+}
+
+// A mounted router's fallback under a prefix with a parameter.
+mambo::router! {
+    struct OrgAccounts {
+        scope "/orgs/:org/accounts" {
+            mount: accounts::Accounts,
+        },
+    }
+}
+
 fn client() -> TestClient<App> {
     TestClient::new(App::new(AppState { name: "demo" }))
 }
@@ -273,4 +289,25 @@ async fn a_mounted_routers_fallback_answers_under_its_prefix() {
 
     let alone = TestClient::new(accounts::Accounts::new());
     assert_eq!(alone.get("/7/x").send().await.text(), "accounts: no /7/x");
+}
+
+#[tokio::test]
+async fn a_router_may_be_nothing_but_a_fallback() {
+    let client = TestClient::new(OnlyFallback::new());
+    assert!(OnlyFallback::ROUTES.is_empty());
+    assert_eq!(client.get("/").send().await.text(), "org: /");
+    assert_eq!(client.delete("/a/b").send().await.text(), "org: /a/b");
+}
+
+#[tokio::test]
+async fn a_mounted_fallback_under_a_prefix_with_a_parameter() {
+    let client = TestClient::new(OrgAccounts::new());
+    assert_eq!(client.get("/orgs/rust/accounts/7").send().await.text(), "account 7");
+    assert_eq!(
+        client.get("/orgs/rust/accounts/7/x").send().await.text(),
+        "accounts: no /orgs/rust/accounts/7/x"
+    );
+    let response = client.get("/orgs/rust/elsewhere").send().await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.header("content-type"), Some("application/json"), "the JSON 404");
 }

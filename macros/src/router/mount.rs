@@ -141,7 +141,7 @@ fn alias(position: usize, path: &Path) -> Ident {
 
 /// The parent's function that builds the `position`-th mounted router.
 pub fn helper_name(position: usize) -> Ident {
-    format_ident!("__mambo_mount_{}", position)
+    format_ident!("__mambo_new_mount_{}", position)
 }
 
 /// The chain of a router with mounts: the links of [`super::chain`], inside

@@ -5,7 +5,7 @@
 //! middleware around the dispatch groups `handle` uses, without a second
 //! deadline or panic guard: the parent's wrap it), and the carrier macro.
 //! In a router with mounts: a field per mounted router, built once in `new`
-//! by a `__mambo_mount_N` function, and for each mounted route a route
+//! by a `__mambo_new_mount_N` function, and for each mounted route a route
 //! function that runs the parent's scope middleware and calls into the
 //! child.
 
@@ -66,7 +66,7 @@ pub fn struct_fields(def: &RouterDef) -> Vec<TokenStream> {
 }
 
 /// Their initializers in `new`, written before `state` moves into the
-/// struct: `mount_users_api: Self::__mambo_mount_0(&state),`.
+/// struct: `mount_users_api: Self::__mambo_new_mount_0(&state),`.
 pub fn struct_inits(def: &RouterDef, state: &TokenStream) -> Vec<TokenStream> {
     mount::fields(def)
         .iter()
@@ -114,7 +114,7 @@ pub fn fallback(router: &Router) -> TokenStream {
     }
 }
 
-/// `__mambo_mount_N(state) -> Child`: builds a mounted router from this
+/// `__mambo_new_mount_N(state) -> Child`: builds a mounted router from this
 /// router's state, spanned at the `mount:` path so that a child state that
 /// cannot be taken from this one (`FromRef`) is reported there.
 fn helpers(router: &Router) -> TokenStream {
