@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod alloc;
+pub mod bookmarks;
 pub mod hello;
 pub mod server_env;
 pub mod socket_activation;

@@ -23,6 +23,15 @@ pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
     route::expand(attr.into(), item.into()).into()
 }
 
+/// Declares a fallback handler: `#[fallback]`, named in `router!` by
+/// `fallback: handler`.
+///
+/// See the `mambo` crate for the full syntax.
+#[proc_macro_attribute]
+pub fn fallback(attr: TokenStream, item: TokenStream) -> TokenStream {
+    route::fallback::expand(attr.into(), item.into()).into()
+}
+
 /// Builds a router from `#[route]` handlers.
 ///
 /// See the `mambo` crate for the full syntax.
@@ -41,6 +50,12 @@ pub fn __router_impl(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn __stash_chunk(input: TokenStream) -> TokenStream {
     router::stash(input.into()).into()
+}
+
+#[doc(hidden)]
+#[proc_macro]
+pub fn __not_a_router(input: TokenStream) -> TokenStream {
+    router::not_a_router(input.into()).into()
 }
 
 /// Derives `mambo::ApiError`.

@@ -31,6 +31,7 @@ pub mod buffer;
 mod context;
 pub mod error;
 pub mod extract;
+mod fallback;
 pub mod middleware;
 pub mod response;
 mod routing;
@@ -191,6 +192,74 @@ pub use mambo_macros::ApiError;
 /// ```
 pub use mambo_macros::route;
 
+/// Declares a fallback handler: what answers the requests no route of a
+/// router (or of a scope) matches, instead of the JSON 404. Name it in
+/// [`router!`] with `fallback: handler`, in the router's body or in a
+/// scope.
+///
+/// A fallback takes extractors like a route handler (`Uri` or `Method` to
+/// see what was asked, `State<T>`, `HeaderMap`, a body extractor last, ...;
+/// no path parameters: it has no pattern) and returns anything
+/// [`IntoResponse`]; `async fn` or `fn`. It runs with the server's body
+/// limit and deadline, under the same panic guard as a route, and inside the
+/// middleware of the scope that names it (and the router's). `cx.route()` is
+/// `None` in its middleware, as for any miss.
+///
+/// Which fallback answers: the one of the innermost scope whose prefix the
+/// path starts with (`scope "/admin"` takes `/admin`, `/admin/` and
+/// `/admin/x`, not `/administrator`; a `:param` in the prefix takes any
+/// segment), else the router's own, else the JSON 404. A path that matches a
+/// route but not the method is still a 405 with `Allow`, and with
+/// `trailing_slash: redirect` a path that exists with or without its final
+/// `/` is still redirected. The fallbacks of a mounted router answer under
+/// the prefix it is mounted at (before the scope's own), inside its
+/// middleware.
+///
+/// Listing a `#[fallback]` under `routes: [..]`, or a `#[route]` handler
+/// under `fallback:`, is a compile error that says which entry to use.
+///
+/// # Examples
+///
+/// ```
+/// use mambo::prelude::*;
+///
+/// #[route(GET "/users")]
+/// fn users() -> &'static str {
+///     "[]"
+/// }
+///
+/// /// The single-page app: every other path gets its `index.html`.
+/// #[fallback]
+/// fn spa() -> Html<&'static str> {
+///     Html("<!doctype html><div id=app></div>")
+/// }
+///
+/// /// Under `/api`, a miss is an API error that names what was asked.
+/// #[fallback]
+/// async fn api_not_found(uri: mambo::Uri) -> (StatusCode, String) {
+///     (StatusCode::NOT_FOUND, format!("no endpoint {}", uri.path()))
+/// }
+///
+/// mambo::router! {
+///     struct App {
+///         fallback: spa,
+///         scope "/api" {
+///             fallback: api_not_found,
+///             routes: [users],
+///         },
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let client = mambo::test::TestClient::new(App::new());
+/// assert!(client.get("/settings/profile").send().await.text().contains("id=app"));
+/// let response = client.get("/api/orders").send().await;
+/// assert_eq!((response.status(), response.text()), (StatusCode::NOT_FOUND, "no endpoint /api/orders"));
+/// assert_eq!(client.post("/api/users").send().await.status(), StatusCode::METHOD_NOT_ALLOWED);
+/// # });
+/// ```
+pub use mambo_macros::fallback;
+
 /// Builds a router from [`route`] handlers.
 ///
 /// ```text
@@ -201,7 +270,9 @@ pub use mambo_macros::route;
 ///         middleware: [Type, Type = expr, layer(expr)], // optional; see below
 ///         routes: [handler, module::handler],
 ///         service "/pattern" => expr,        // a tower service as a route (feature `tower`)
-///         scope "/prefix" { middleware: [..], routes: [..], service .., scope ".." { .. } },
+///         mount: module::OtherRouter,        // optional; or a list `mount: [a::A, b::B]`
+///         fallback: handler,                 // optional; a `#[fallback]` for misses
+///         scope "/prefix" { middleware: [..], routes: [..], service .., mount: .., fallback: .., scope ".." { .. } },
 ///     }
 /// }
 /// ```
@@ -225,6 +296,99 @@ pub use mambo_macros::route;
 /// Declare handlers and routers as module items. Inside a function body two
 /// cases do not resolve: a handler named like a standard macro (`file`,
 /// `line`, `vec`, ...) and a router of more than 64 routes.
+///
+/// # Fallbacks
+///
+/// `fallback: not_found`, in the router's body or in a scope, names a
+/// [`fallback`] handler that answers the requests no route matches instead
+/// of the JSON 404: the innermost scope whose prefix the path starts with
+/// wins, then the router's own. A 405 stays a 405 and a trailing-slash
+/// redirect stays a redirect. A fallback runs inside the middleware of its
+/// scope; see [`fallback`] for the rest. A router without fallbacks
+/// dispatches exactly as before.
+///
+/// # Mounting routers
+///
+/// `mount: users::UsersApi` puts the routes of another `router!` struct in
+/// this router, under the scope the entry is written in. There is still one
+/// dispatcher: `lookup` matches the mounted routes by their full patterns
+/// (`/users/:id`), `ROUTES` lists them (handler names read from this
+/// router: `users::get_user`), and duplicates and conflicts between this
+/// router and the mounted one, or two mounted ones, are compile errors
+/// pointing at both routes.
+///
+/// - A mounted route runs this router's middleware, then the scope
+///   middleware around the `mount:`, then the mounted router's own
+///   middleware, then its scope middleware, then the handler. Misses (404,
+///   405, trailing slashes) are this router's: it answers them, with its
+///   `trailing_slash` mode, before the mounted router runs; but the mounted
+///   router's fallbacks answer the 404s under the prefix it is mounted at
+///   (before a fallback of that scope itself), inside its middleware.
+/// - `new` builds each mounted router once, from this router's state: its
+///   state type must implement [`FromRef`] of this one (any `Clone` state is
+///   `FromRef` of itself); a router without state mounts anywhere.
+/// - The mounted router's code sees its own state, its own [`RouteInfo`]
+///   (`cx.route()`, patterns without the prefix) and its own parameters; the
+///   parameters of the prefix (`scope "/orgs/:org" { mount: .. }`) belong to
+///   this router (its middleware can read them). The request path is the
+///   whole path. Its `trailing_slash` mode does not apply.
+/// - The mounted router still works alone: `UsersApi::new(..)`, its own
+///   `ROUTES` and `lookup`.
+/// - Limits: mount a router by the path of its `router!` struct (not a type
+///   alias) from the same crate (what carries its routes is a `macro_rules!`,
+///   re-exported at most crate-wide); a router that mounts others cannot be
+///   mounted itself (mount its routers directly); nothing is mounted at run
+///   time. Each is a compile error that says so.
+///
+/// ```
+/// use mambo::prelude::*;
+///
+/// mod users {
+///     use mambo::prelude::*;
+///
+///     #[derive(Clone)]
+///     pub struct Users(pub &'static str);
+///
+///     #[route(GET "/:id")]
+///     async fn get_user(id: u64, State(users): State<Users>) -> String {
+///         format!("{} {id}", users.0)
+///     }
+///
+///     mambo::router! {
+///         pub struct UsersApi {
+///             state: Users,
+///             routes: [get_user],
+///         }
+///     }
+/// }
+///
+/// #[derive(Clone)]
+/// struct AppState {
+///     users: users::Users,
+/// }
+///
+/// impl FromRef<AppState> for users::Users {
+///     fn from_ref(state: &AppState) -> users::Users {
+///         state.users.clone()
+///     }
+/// }
+///
+/// mambo::router! {
+///     pub struct Api {
+///         state: AppState,
+///         scope "/users" {
+///             mount: users::UsersApi,
+///         },
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// assert_eq!(Api::ROUTES[0].pattern, "/users/:id");
+/// assert_eq!(Api::ROUTES[0].handler, "users::get_user");
+/// let client = mambo::test::TestClient::new(Api::new(AppState { users: users::Users("user") }));
+/// assert_eq!(client.get("/users/7").send().await.text(), "user 7");
+/// # });
+/// ```
 ///
 /// # Examples
 ///
@@ -277,7 +441,7 @@ pub mod prelude {
     pub use crate::extract::{FromParam, FromRequest, FromRequestParts};
     pub use crate::middleware::{Flow, Middleware};
     pub use crate::response::{Html, IntoResponse, Redirect, Response, StreamBody};
-    pub use crate::{RequestContext, Router, route, router};
+    pub use crate::{RequestContext, Router, fallback, route, router};
     pub use bytes::Bytes;
     pub use http::{HeaderMap, Method, StatusCode};
 }

@@ -22,6 +22,13 @@ pub use crate::routing::word8;
 pub use mambo_macros::__router_impl as router_impl;
 pub use mambo_macros::__stash_chunk as stash_chunk;
 
+// Mounted routers (`mount:` in `router!`).
+pub use crate::context::Mounted;
+pub use mambo_macros::__not_a_router as not_a_router;
+
+// Fallbacks (`fallback:` in `router!`).
+pub use crate::fallback::under_prefix;
+
 use crate::body::Body;
 use crate::context::RequestContext;
 use crate::error::Error;

@@ -192,6 +192,17 @@ impl ParamSlots {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+
+    /// These slots without the first `n`: a mounted router's parameters,
+    /// without those of the prefix it is mounted under.
+    pub(crate) fn skip(&self, n: usize) -> Self {
+        let n = n.min(usize::from(self.len));
+        let mut slots = ParamSlots::default();
+        slots.ranges[..usize::from(self.len) - n]
+            .copy_from_slice(&self.ranges[n..usize::from(self.len)]);
+        slots.len = self.len - n as u8;
+        slots
+    }
 }
 
 /// Splits the next segment off a path: `("users", Some("1/posts"))` for
@@ -325,6 +336,18 @@ mod tests {
         assert_eq!((slots.get(0), slots.get(1), slots.get(2)), (Some(7..16), Some(17..21), None));
         let elsewhere = Params::new(&["x"], ["not in the path"]);
         assert!(ParamSlots::from_params(&elsewhere, path).is_empty());
+    }
+
+    #[test]
+    fn skipped_param_slots_start_after_the_prefix() {
+        let path = "/repos/rust-lang/rust/events";
+        let params = Params::new(&["owner", "repo"], [&path[7..16], &path[17..21]]);
+        let slots = ParamSlots::from_params(&params, path);
+        let child = slots.skip(1);
+        assert_eq!((child.len(), child.get(0), child.get(1)), (1, Some(17..21), None));
+        assert!(slots.skip(2).is_empty());
+        assert!(slots.skip(5).is_empty(), "skipping more than there are leaves none");
+        assert_eq!(slots.skip(0), slots);
     }
 
     #[test]

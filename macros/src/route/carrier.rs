@@ -14,7 +14,7 @@ use crate::payload::Payload;
 /// A short, stable hash, so that two handlers of the same name in nested
 /// modules get carriers of different names (a macro-expanded `macro_rules!`
 /// may not shadow another in textual scope).
-fn fingerprint(text: &str) -> u32 {
+pub(crate) fn fingerprint(text: &str) -> u32 {
     text.bytes()
         .fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193))
 }
@@ -27,6 +27,13 @@ pub fn emit(function: &ItemFn, payload: &Payload) -> TokenStream {
 /// A carrier for an item that does not parse as a function but has a
 /// `fn name`: an invalid payload, so `router!` adds no error of its own.
 pub fn emit_invalid(item: &TokenStream) -> Option<TokenStream> {
+    let (name, vis) = item_name(item)?;
+    Some(emit_named(&name, &vis, &invalid_payload(&name)))
+}
+
+/// The name and visibility of an item that does not parse as a function
+/// but has a `fn name`.
+pub(crate) fn item_name(item: &TokenStream) -> Option<(syn::Ident, Visibility)> {
     let mut tokens = item.clone().into_iter();
     let name = loop {
         match tokens.next()? {
@@ -41,7 +48,7 @@ pub fn emit_invalid(item: &TokenStream) -> Option<TokenStream> {
         TokenTree::Ident(ident) if ident == "pub" => syn::parse_quote!(pub(crate)),
         _ => Visibility::Inherited,
     };
-    Some(emit_named(&name, &vis, &invalid_payload(&name)))
+    Some((name, vis))
 }
 
 /// The payload of a route `#[route]` already reported errors for.
@@ -62,7 +69,18 @@ pub fn invalid_payload(name: &syn::Ident) -> Payload {
 fn emit_named(name: &syn::Ident, vis: &Visibility, payload: &Payload) -> TokenStream {
     let methods: Vec<String> = payload.methods.iter().map(ToString::to_string).collect();
     let key = format!("{} {} {}", name, methods.join("|"), payload.path.value());
-    let carrier = format_ident!("__mambo_route_{}_{:08x}", name, fingerprint(&key));
+    emit_appending(name, vis, &key, &quote!(#payload))
+}
+
+/// A carrier named after `name` (and `key`, which tells apart carriers of
+/// one name) that appends `appended`.
+pub(crate) fn emit_appending(
+    name: &syn::Ident,
+    vis: &Visibility,
+    key: &str,
+    appended: &TokenStream,
+) -> TokenStream {
+    let carrier = format_ident!("__mambo_route_{}_{:08x}", name, fingerprint(key));
     // A `macro_rules!` can be re-exported at most crate-wide.
     let vis = match vis {
         Visibility::Public(_) => quote!(pub(crate)),
@@ -73,7 +91,7 @@ fn emit_named(name: &syn::Ident, vis: &Visibility, payload: &Payload) -> TokenSt
         #[allow(unused_macros)]
         macro_rules! #carrier {
             ( [ [ $($next:tt)* ] $( [ $($rest:tt)* ] )* ] [ $($acc:tt)* ] ) => {
-                $($next)* ! { [ $( [ $($rest)* ] )* ] [ $($acc)* #payload ] }
+                $($next)* ! { [ $( [ $($rest)* ] )* ] [ $($acc)* #appended ] }
             };
         }
         #[doc(hidden)]

@@ -3,7 +3,8 @@
 //! beside a hidden macro that carries the route to `router!`.
 
 mod attr;
-mod carrier;
+pub(crate) mod carrier;
+pub mod fallback;
 mod handler;
 
 use proc_macro2::TokenStream;

@@ -24,17 +24,31 @@ const CHUNK: usize = 64;
 
 /// Emits the calls that end in `__router_impl!` with `{ input } payloads..`.
 pub fn emit(def: &RouterDef, input: &TokenStream) -> TokenStream {
-    let routes = def.flattened_routes();
+    if super::mount::has_mounts(def) {
+        return super::mount::emit_chain(def, input);
+    }
+    emit_links(def, &super::gather::link_paths(def), input, true)
+}
+
+/// The chain over `routes`; `at_module_level` is `false` inside the blocks
+/// of a router with mounts, where the chunk macros are named without
+/// `self::` (which would name the enclosing module, not the block).
+pub(super) fn emit_links(
+    def: &RouterDef,
+    routes: &[&Path],
+    input: &TokenStream,
+    at_module_level: bool,
+) -> TokenStream {
     let finish = quote!(::mambo::__private::router_impl);
     if routes.len() <= CHUNK {
-        return call_chain(&routes, finish, quote!({ #input }));
+        return call_chain(routes, finish, quote!({ #input }));
     }
     let mut out = TokenStream::new();
     let mut chunk_macros = Vec::new();
     for (index, chunk) in routes.chunks(CHUNK).enumerate() {
         let name = format_ident!("__mambo_{}_chunk_{}", def.name, index, span = Span::call_site());
         out.extend(call_chain(chunk, quote!(::mambo::__private::stash_chunk), quote!((#name))));
-        chunk_macros.push(quote!(self::#name));
+        chunk_macros.push(if at_module_level { quote!(self::#name) } else { quote!(#name) });
     }
     let first = &chunk_macros[0];
     let rest = &chunk_macros[1..];

@@ -8,8 +8,10 @@ use super::model::{Route, unraw};
 /// Runs every check on every route.
 pub fn routes(routes: &[Route], errors: &mut Vec<syn::Error>) {
     for route in routes {
-        // A service reads the path itself.
-        if route.service.is_none() {
+        // A service reads the path itself; a mounted router checked its own
+        // routes' arguments (the parameters of the prefix it is mounted under
+        // are not its handlers' business).
+        if route.service.is_none() && route.mounted.is_none() {
             every_param_has_an_argument(route, errors);
         }
         param_names_are_unique(route, errors);

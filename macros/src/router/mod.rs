@@ -8,14 +8,17 @@
 mod chain;
 mod check;
 mod expand;
+mod fallback;
+mod gather;
 mod model;
+mod mount;
 mod parse;
 mod tree;
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::payload::Payload;
+use self::gather::Carried;
 
 /// `router! { .. }`: the struct now, the rest once the routes are gathered.
 pub fn expand(input: TokenStream) -> TokenStream {
@@ -25,9 +28,11 @@ pub fn expand(input: TokenStream) -> TokenStream {
     };
     let model = model::without_routes(&def);
     let structure = expand::structure(&def, &model);
+    let mount = expand::mount::structure(&def);
     let chain = chain::emit(&def, &input);
     quote! {
         #structure
+        #mount
         #chain
     }
 }
@@ -44,9 +49,11 @@ fn finish_inner(input: TokenStream) -> syn::Result<TokenStream> {
     let end: chain::ChainEnd = syn::parse2(input)?;
     let gathered: Gathered = syn::parse2(end.gathered)?;
     let mut errors = Vec::new();
-    let all_valid = gathered.payloads.iter().all(|p| p.valid);
-    let router = model::build(gathered.def, gathered.payloads, &mut errors);
+    let sorted = gather::sort(&gathered.def, gathered.payloads, &mut errors);
+    let all_valid = sorted.valid;
+    let router = model::build(gathered.def, sorted, &mut errors);
     check::routes(&router.routes, &mut errors);
+    fallback::check(&router, &mut errors);
     let tree = tree::build(&router.routes, &mut errors);
     if errors.is_empty() && all_valid {
         return Ok(expand::router(&router, &tree));
@@ -64,10 +71,16 @@ pub fn stash(input: TokenStream) -> TokenStream {
     chain::stash(input).unwrap_or_else(syn::Error::into_compile_error)
 }
 
-/// The router definition followed by the payloads.
+/// `__not_a_router! { [ [next] .. ] [ payloads.. ] }`: see [`mount`].
+pub fn not_a_router(input: TokenStream) -> TokenStream {
+    mount::not_a_router(input).unwrap_or_else(syn::Error::into_compile_error)
+}
+
+/// The router definition followed by the payloads (routes', fallbacks'
+/// and, for `mount:`, routers').
 struct Gathered {
     def: parse::RouterDef,
-    payloads: Vec<Payload>,
+    payloads: Vec<Carried>,
 }
 
 impl syn::parse::Parse for Gathered {

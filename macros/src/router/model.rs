@@ -4,6 +4,9 @@
 use proc_macro2::Span;
 use syn::{Ident, LitStr, Path, Type};
 
+use super::fallback::{self, Fallback};
+use super::gather::Sorted;
+use super::mount::{self, Mount, Mounted};
 use super::parse::{MiddlewareDef, RouterDef, ScopeDef, ServiceDef, TrailingSlashMode};
 use crate::pattern::{self, Pattern};
 use crate::payload::{Arg, Payload};
@@ -51,6 +54,8 @@ pub struct Route {
     pub scope_middleware: Vec<usize>,
     /// For a `service` route: its index in [`Router::services`].
     pub service: Option<usize>,
+    /// For a route of a mounted router: where it goes in that router.
+    pub mounted: Option<Mounted>,
 }
 
 impl Route {
@@ -101,6 +106,11 @@ pub struct Router {
     pub global: usize,
     /// Every `service` route's service.
     pub services: Vec<Service>,
+    /// Routers mounted in this one, scopes flattened depth-first.
+    pub mounts: Vec<Mount>,
+    /// What answers misses (`fallback:`), this router's and its mounted
+    /// routers', scopes flattened depth-first.
+    pub fallbacks: Vec<Fallback>,
 }
 
 impl Router {
@@ -114,12 +124,12 @@ impl Router {
 /// The router's middleware and services, without any handler route (what
 /// `router!` needs to declare the struct before the routes are gathered).
 pub fn without_routes(def: &RouterDef) -> Router {
-    build(def.clone(), Vec::new(), &mut Vec::new())
+    build(def.clone(), Sorted::default(), &mut Vec::new())
 }
 
 /// Builds the model. Scope prefixes that fail to parse are reported; their
 /// routes are left out so the remaining checks stay meaningful.
-pub fn build(def: RouterDef, payloads: Vec<Payload>, errors: &mut Vec<syn::Error>) -> Router {
+pub fn build(def: RouterDef, mut gathered: Sorted, errors: &mut Vec<syn::Error>) -> Router {
     let mut router = Router {
         state: def.state_type(),
         trailing_slash: def.trailing_slash,
@@ -127,12 +137,13 @@ pub fn build(def: RouterDef, payloads: Vec<Payload>, errors: &mut Vec<syn::Error
         middleware: Vec::new(),
         global: def.body.middleware.len(),
         services: Vec::new(),
+        mounts: Vec::new(),
+        fallbacks: Vec::new(),
         def: def.clone(),
     };
-    let mut payloads = payloads.into_iter();
     let mut field_names = Vec::new();
     let root = Pattern { segments: Vec::new() };
-    walk(&def.body, &root, &[], &mut router, &mut payloads, &mut field_names, errors);
+    walk(&def.body, &root, &[], &mut router, &mut gathered, &mut field_names, errors);
     router
 }
 
@@ -141,7 +152,7 @@ fn walk(
     prefix: &Pattern,
     outer_middleware: &[usize],
     router: &mut Router,
-    payloads: &mut impl Iterator<Item = Payload>,
+    gathered: &mut Sorted,
     field_names: &mut Vec<String>,
     errors: &mut Vec<syn::Error>,
 ) {
@@ -168,7 +179,7 @@ fn walk(
         },
     };
     for handler in &scope.routes {
-        let Some(payload) = payloads.next() else { continue };
+        let Some(payload) = gathered.routes.next() else { continue };
         let Some(prefix) = &prefix else { continue };
         let Ok(own) = pattern::parse(&payload.path.value()) else { continue };
         let methods = payload.methods.iter().map(ToString::to_string).collect();
@@ -180,6 +191,7 @@ fn walk(
             payload,
             scope_middleware: scope_middleware.clone(),
             service: None,
+            mounted: None,
         });
     }
     for def in &scope.services {
@@ -212,11 +224,21 @@ fn walk(
             payload: service_payload(def),
             scope_middleware: scope_middleware.clone(),
             service: Some(service),
+            mounted: None,
         });
+    }
+    if let Some(path) = &scope.fallback
+        && let Some(payload) = gathered.fallbacks.next()
+    {
+        fallback::add_own(router, path, payload, prefix.as_ref(), &scope_middleware);
+    }
+    for path in &scope.mounts {
+        let Some(payload) = gathered.mounts.next() else { continue };
+        mount::add(router, path, payload, prefix.as_ref(), &scope_middleware);
     }
     for inner in &scope.scopes {
         let base = prefix.clone().unwrap_or(Pattern { segments: Vec::new() });
-        walk(inner, &base, &scope_middleware, router, payloads, field_names, errors);
+        walk(inner, &base, &scope_middleware, router, gathered, field_names, errors);
     }
 }
 

@@ -8,7 +8,9 @@
 //!     routes: [health, users::get_user],
 //!     service "/static/*path" => ServeDir::new("static"),  // any number
 //!     service GET | HEAD "/robots.txt" => ServeFile::new("robots.txt"),
-//!     scope "/admin" { middleware: [..], routes: [..], scope "/x" { .. } },
+//!     mount: users::UsersApi,                // or a list: `mount: [a::A, b::B]`
+//!     fallback: not_found,                   // a `#[fallback]` handler for misses
+//!     scope "/admin" { middleware: [..], routes: [..], service .., mount: .., fallback: .., scope "/x" { .. } },
 //! }
 //! ```
 
@@ -57,6 +59,11 @@ pub struct ScopeDef {
     pub routes: Vec<Path>,
     pub services: Vec<ServiceDef>,
     pub scopes: Vec<ScopeDef>,
+    /// `mount: ..`: routers whose routes join this scope (see `super::mount`).
+    pub mounts: Vec<Path>,
+    /// `fallback: ..`: what answers a miss under this scope (see
+    /// `super::fallback`).
+    pub fallback: Option<Path>,
 }
 
 /// The whole `router!` input.
@@ -148,6 +155,8 @@ fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Re
         routes: Vec::new(),
         services: Vec::new(),
         scopes: Vec::new(),
+        mounts: Vec::new(),
+        fallback: None,
     };
     let mut seen: Vec<String> = Vec::new();
     let mut top = top;
@@ -185,6 +194,14 @@ fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Re
                 input.parse::<Token![:]>()?;
                 scope.routes = list(input)?;
             }
+            "mount" => {
+                input.parse::<Token![:]>()?;
+                scope.mounts = super::mount::parse_entry(input)?;
+            }
+            "fallback" => {
+                input.parse::<Token![:]>()?;
+                scope.fallback = Some(input.parse()?);
+            }
             "state" | "trailing_slash" if top.is_some() => {
                 input.parse::<Token![:]>()?;
                 let def = top.as_deref_mut().expect("checked above");
@@ -218,7 +235,7 @@ fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Re
                 return Err(syn::Error::new(
                     key.span(),
                     format!(
-                        "unknown router entry `{other}`: the entries are `state`, `trailing_slash`, `middleware`, `routes`, `service \"/pattern\" => service` and `scope \"/prefix\" {{ .. }}`"
+                        "unknown router entry `{other}`: the entries are `state`, `trailing_slash`, `middleware`, `routes`, `service \"/pattern\" => service`, `mount`, `fallback` and `scope \"/prefix\" {{ .. }}`"
                     ),
                 ));
             }
@@ -257,10 +274,13 @@ impl Parse for RouterDef {
                 routes: Vec::new(),
                 services: Vec::new(),
                 scopes: Vec::new(),
+                mounts: Vec::new(),
+                fallback: None,
             },
         };
         let body = parse_entries(&content, Some(&mut def))?;
         def.body = body;
+        super::mount::not_itself(&def)?;
         Ok(def)
     }
 }

@@ -233,6 +233,7 @@ mod tests {
                     methods,
                     scope_middleware: Vec::new(),
                     service: None,
+                    mounted: None,
                 }
             })
             .collect()

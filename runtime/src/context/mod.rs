@@ -6,6 +6,7 @@
 //! holds a pointer, and building one allocates nothing once the thread's
 //! pool has a free box.
 
+mod mounted;
 mod pool;
 
 use std::net::SocketAddr;
@@ -14,6 +15,7 @@ use std::time::Duration;
 use http::request::Parts;
 use http::{Extensions, HeaderMap, Method, Uri, Version};
 
+pub use self::mounted::Mounted;
 use self::pool::Pooled;
 use crate::routing::{ParamSlots, RouteInfo};
 

@@ -38,6 +38,11 @@ use crate::context::RequestContext;
 /// let whole: AppState = AppState::from_ref(&state);
 /// assert_eq!(whole.name, "shop");
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be taken from the state `{T}`",
+    label = "`{Self}` does not implement `FromRef<{T}>`",
+    note = "implement `mambo::FromRef<{T}> for {Self}` (or use `{T}` itself): it is how `State<{Self}>` takes a part of the router state `{T}`, and how a router whose state is `{Self}` is mounted in a router whose state is `{T}`"
+)]
 pub trait FromRef<T> {
     /// Builds `Self` from the state.
     fn from_ref(input: &T) -> Self;

@@ -160,7 +160,7 @@ fn scope_resume_fns(router: &Router) -> Vec<TokenStream> {
 /// as a single function, both worse than linearly. The dispatch matches the
 /// group first, then the route within its group's own function, so no state
 /// machine has more than this many arms.
-const GROUP: usize = 32;
+pub(super) const GROUP: usize = 32;
 
 /// The `match` on the lookup's answer, and the group functions it calls.
 ///
@@ -213,6 +213,7 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
         });
     }
     let group_size = Literal::usize_unsuffixed(GROUP);
+    let miss = super::fallback::miss(router);
     let inner = quote! {
         match target {
             Ok(route) => {
@@ -222,19 +223,23 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
                     _ => unreachable!("lookup returned a route this router does not have"),
                 }
             }
-            Err(miss) => ::mambo::__private::miss(miss, cx.method(), cx.uri()),
+            Err(miss) => #miss,
         }
     };
     (inner, group_fns)
 }
 
-fn route_fn_name(route: &Route) -> syn::Ident {
+pub(super) fn route_fn_name(route: &Route) -> syn::Ident {
     format_ident!("__mambo_route_{}", route.index)
 }
 
 /// `before` of each middleware in order, `inner`, then `after` in reverse;
 /// a `before` that answers skips everything inside it. No layer among them.
-fn wrap_middleware(router: &Router, middleware: &[&Middleware], inner: TokenStream) -> TokenStream {
+pub(super) fn wrap_middleware(
+    router: &Router,
+    middleware: &[&Middleware],
+    inner: TokenStream,
+) -> TokenStream {
     let Some((first, rest)) = middleware.split_first() else { return inner };
     let inner = wrap_middleware(router, rest, inner);
     let state = &router.state;
@@ -296,10 +301,42 @@ fn segment_name(route: &Route, after: Option<usize>) -> syn::Ident {
     }
 }
 
+/// The function `name` that runs `route`'s scope middleware, extracts its
+/// handler's arguments and calls it: a fallback's (a route without
+/// parameters, whose scopes have no layer).
+pub(super) fn handler_fn(
+    router: &Router,
+    route: &Route,
+    name: &syn::Ident,
+    doc: &str,
+) -> TokenStream {
+    let state = &router.state;
+    let links: Vec<&Middleware> =
+        route.scope_middleware.iter().map(|&i| &router.middleware[i]).collect();
+    let body = wrap_middleware(router, &links, route_inner(router, route));
+    quote! {
+        #[doc = #doc]
+        #[doc(hidden)]
+        async fn #name(
+            &self,
+            cx: &mut ::mambo::RequestContext<'_, #state>,
+            body: ::mambo::Body,
+        ) -> ::mambo::Response {
+            #body
+        }
+    }
+}
+
 /// What a route runs inside its scope middleware: its extractors and
-/// handler, or its service.
+/// handler, its service, or the router it was mounted from.
 fn route_inner(router: &Router, route: &Route) -> TokenStream {
     let state = &router.state;
+    if let Some(mounted) = &route.mounted {
+        let field = field(router, &router.mounts[mounted.mount].field);
+        let child = Literal::usize_unsuffixed(mounted.child_index);
+        let skip = Literal::usize_unsuffixed(mounted.skip);
+        return quote!(#field.__mambo_mounted(#child, &mut *cx, #skip, body).await);
+    }
     if let Some(service) = route.service {
         let service = &router.services[service];
         let strip = service.strip;

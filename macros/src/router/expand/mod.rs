@@ -1,7 +1,9 @@
 //! Code generation: reads only the model and the tree.
 
 mod dispatch;
+mod fallback;
 mod lookup;
+pub mod mount;
 mod routes;
 mod structure;
 
@@ -21,14 +23,18 @@ pub fn router(router: &Router, tree: &Node) -> TokenStream {
     let routes = routes::emit(router);
     let lookup = lookup::emit(router, tree, max_params);
     let (route_fns, router_impl) = dispatch::emit(router);
+    let mount = mount::emit(router);
+    let fallbacks = fallback::emit(router);
     quote! {
         impl #name {
             #routes
             #lookup
             #route_fns
+            #fallbacks
         }
 
         #router_impl
+        #mount
     }
 }
 
@@ -48,7 +54,10 @@ pub fn fallback(router: &Router) -> TokenStream {
                 }
             }
         });
+    let mount = mount::fallback(router);
     quote! {
+        #mount
+
         impl #name {
             #(#resume_stubs)*
 

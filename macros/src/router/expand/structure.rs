@@ -12,6 +12,7 @@ use syn::spanned::Spanned;
 
 use super::dispatch::resume_name;
 use crate::router::model::{Middleware, Router};
+use crate::router::mount;
 use crate::router::parse::RouterDef;
 
 /// `__mambo_core_Api`, the shared core of a router with layers.
@@ -36,16 +37,29 @@ pub fn emit(def: &RouterDef, model: &Router) -> TokenStream {
         let field = &service.field;
         quote!(#field: ::mambo::tower::SharedService,)
     }));
+    // Routers mounted with `mount:`, built from the state.
+    let mount_fields = mount::fields(def);
+    fields.extend(
+        mount_fields
+            .iter()
+            .zip(mount::mount_paths(def))
+            .map(|(field, path)| quote!(#field: #path,)),
+    );
     let field_names: Vec<&syn::Ident> = middleware
         .iter()
         .map(|m| &m.field)
         .chain(model.services.iter().map(|service| &service.field))
+        .chain(mount_fields.iter())
         .collect();
     let mut inits: Vec<TokenStream> =
         middleware.iter().enumerate().map(|(index, m)| init(index, m)).collect();
     inits.extend(model.services.iter().map(|service| {
         let (field, expr) = (&service.field, &service.def.init);
         quote_spanned!(expr.span()=> let #field = ::mambo::tower::RouterService::share(#expr);)
+    }));
+    inits.extend(mount_fields.iter().enumerate().map(|(position, field)| {
+        let helper = mount::helper_name(position);
+        quote!(let #field = Self::#helper(&state);)
     }));
     let (params, state_init, doc) = if def.state.is_some() {
         (quote!(state: #state), quote!(state), "Builds the router around its state.")

@@ -1,0 +1,13 @@
+mod users {
+    pub struct UsersApi;
+}
+
+mambo::router! {
+    struct Api {
+        scope "/users" {
+            mount: users::UsersApi,
+        },
+    }
+}
+
+fn main() {}
