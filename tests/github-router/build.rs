@@ -15,10 +15,11 @@ fn main() {
         let table =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join(format!("{router}.rs"));
-        std::fs::write(out, generate(&table, router, &[])).unwrap();
+        std::fs::write(out, generate(&table, router, &[], None)).unwrap();
         if router == "GithubApi" {
             let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join("BenchApi.rs");
-            std::fs::write(out, generate(&table, "BenchApi", &HELLO_ROUTES)).unwrap();
+            let code = generate(&table, "BenchApi", &HELLO_ROUTES, Some("BenchLayerApi"));
+            std::fs::write(out, code).unwrap();
         }
     }
 }
@@ -67,13 +68,25 @@ pub async fn ping() -> mambo::Json<Status> {
 }
 "#;
 
+/// The tower layer of the layered router: a real tower-http layer that
+/// works on every response (the header is never there already, so it is
+/// inserted each time) and changes nothing the benchmark contract checks
+/// (status, `content-type`, body).
+const LAYER: &str = r#"layer(::tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            ::mambo::header::HeaderName::from_static("x-bench-layer"),
+            ::mambo::header::HeaderValue::from_static("1"),
+        ))"#;
+
 /// A parameter name as a Rust identifier (`ref` → `r#ref`).
 fn ident(name: &str) -> String {
     const KEYWORDS: [&str; 8] = ["ref", "type", "match", "mod", "use", "fn", "impl", "move"];
     if KEYWORDS.contains(&name) { format!("r#{name}") } else { name.to_owned() }
 }
 
-fn generate(table: &str, router: &str, extra_routes: &[&str]) -> String {
+/// The handlers of `table` (and `extra_routes`, the hello endpoints) and a
+/// router `router` listing them all; with `layered`, a second router of that
+/// name over the same routes behind [`LAYER`].
+fn generate(table: &str, router: &str, extra_routes: &[&str], layered: Option<&str>) -> String {
     let mut code = String::new();
     let mut names: Vec<String> = extra_routes.iter().map(|r| r.to_string()).collect();
     if !extra_routes.is_empty() {
@@ -105,6 +118,9 @@ fn generate(table: &str, router: &str, extra_routes: &[&str]) -> String {
         rows.push(format!("({method:?}, {pattern:?})"));
     }
     writeln!(code, "mambo::router! {{\n    /// Every route of the table.\n    pub struct {router} {{\n        routes: [{}],\n    }}\n}}", names.join(", ")).unwrap();
+    if let Some(layered) = layered {
+        writeln!(code, "mambo::router! {{\n    /// `{router}` behind one tower layer, for measuring what a layer costs.\n    pub struct {layered} {{\n        middleware: [{LAYER}],\n        routes: [{}],\n    }}\n}}", names.join(", ")).unwrap();
+    }
     if extra_routes.is_empty() {
         writeln!(code, "/// `(method, pattern)` of each route, in `ROUTES` order.\npub const TABLE: &[(&str, &str)] = &[{}];", rows.join(", ")).unwrap();
     }

@@ -1,5 +1,6 @@
 //! Exact allocations per request on the server side of a real HTTP/1.1
-//! connection: Mambo's server vs a raw hyper service doing the same work.
+//! connection: Mambo's server, without and with one tower layer, vs a raw
+//! hyper service doing the same work.
 //!
 //! # What is measured
 //!
@@ -12,6 +13,12 @@
 //!   builder with the server's timers and limits, the in-flight limit, panic
 //!   isolation, tracing hooks, the generated dispatch, the handler, the
 //!   response conversion);
+//! - **Mambo behind one tower layer**: [`BenchLayerApi`], what
+//!   `mambo-bench-server-layer` serves (the hello endpoints and the GitHub
+//!   set behind tower-http's `SetResponseHeaderLayer::if_not_present`), the
+//!   same way; [`BenchApi`], the same routes without the layer, allocates
+//!   exactly what [`Hello`] does (a test holds this), so the difference is
+//!   the layer's;
 //! - **raw hyper**: `hyper::server::conn::http1::Builder` with a
 //!   `service_fn` that matches on the path and builds the same responses the
 //!   natural raw-hyper way (`Bytes::from_static`, `serde_json::to_vec`,
@@ -72,6 +79,7 @@ use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use mambo_examples::hello::{Hello, Message, Status};
+use mambo_github_router::bench::{BenchApi, BenchLayerApi};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 /// Allocations counted in counted scopes, all threads.
@@ -334,6 +342,19 @@ pub async fn serve_mambo(io: DuplexStream) {
     mambo::server::serve_connection(io, Hello::new()).await;
 }
 
+/// [`BenchLayerApi`] on one connection: `mambo-bench-server-layer`'s
+/// router (the hello endpoints and the GitHub set behind one tower-http
+/// layer), served like [`serve_mambo`].
+pub async fn serve_mambo_layer(io: DuplexStream) {
+    mambo::server::serve_connection(io, BenchLayerApi::new()).await;
+}
+
+/// [`BenchApi`] on one connection: `mambo-bench-server`'s router, the routes
+/// of [`serve_mambo_layer`] without the layer.
+pub async fn serve_bench(io: DuplexStream) {
+    mambo::server::serve_connection(io, BenchApi::new()).await;
+}
+
 /// Raw hyper on one connection: `http1::Builder` + `service_fn`, the same
 /// endpoints written by hand.
 pub async fn serve_raw_hyper(io: DuplexStream) {
@@ -557,37 +578,45 @@ pub fn parse(raw: &[u8]) -> Parsed {
     Parsed { status_line, content_type, body: body.to_owned() }
 }
 
-/// Mambo's and raw hyper's numbers for one endpoint.
+/// Mambo's (without and with one tower layer) and raw hyper's numbers for
+/// one endpoint.
 #[derive(Debug, Clone)]
 pub struct Comparison {
     /// The endpoint.
     pub endpoint: Endpoint,
     /// Mambo's server.
     pub mambo: Measured,
+    /// Mambo's server, the routes behind one tower layer.
+    pub mambo_layer: Measured,
     /// The raw hyper service.
     pub raw_hyper: Measured,
 }
 
-/// Measures `endpoint` on Mambo and on raw hyper, `requests` requests each
-/// after [`WARMUP`].
+/// Measures `endpoint` on Mambo, on Mambo behind one tower layer and on raw
+/// hyper, `requests` requests each after [`WARMUP`].
 pub fn compare(endpoint: Endpoint, requests: usize) -> Comparison {
     let request = endpoint.request();
     let mambo = measure_server(serve_mambo, &request, WARMUP, requests);
+    let mambo_layer = measure_server(serve_mambo_layer, &request, WARMUP, requests);
     let raw_hyper = measure_server(serve_raw_hyper, &request, WARMUP, requests);
-    Comparison { endpoint, mambo, raw_hyper }
+    Comparison { endpoint, mambo, mambo_layer, raw_hyper }
 }
 
 /// Allocations per request on the endpoint called `endpoint` (see
-/// [`ENDPOINTS`]), over `requests` requests after [`WARMUP`]: `(mambo,
-/// raw_hyper)`. For the `xtask bench alloc` suite; the calling binary must
-/// install [`CountingAllocator`].
+/// [`ENDPOINTS`]), over `requests` requests after [`WARMUP`], by server:
+/// `mambo`, `mambo+layer` and `raw-hyper`. For the `xtask bench alloc`
+/// suite; the calling binary must install [`CountingAllocator`].
 ///
 /// # Panics
 ///
 /// If `endpoint` is not one of [`ENDPOINTS`], or as [`measure_server`].
-pub fn measure(endpoint: &str, requests: usize) -> (Counts, Counts) {
+pub fn measure(endpoint: &str, requests: usize) -> [(&'static str, Counts); 3] {
     let endpoint =
         Endpoint::named(endpoint).unwrap_or_else(|| panic!("unknown endpoint {endpoint:?}"));
-    let comparison = compare(endpoint, requests);
-    (comparison.mambo.counts, comparison.raw_hyper.counts)
+    let c = compare(endpoint, requests);
+    [
+        ("mambo", c.mambo.counts),
+        ("mambo+layer", c.mambo_layer.counts),
+        ("raw-hyper", c.raw_hyper.counts),
+    ]
 }

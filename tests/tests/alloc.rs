@@ -1,13 +1,14 @@
 //! The hot path allocates nothing that raw hyper does not: allocations per
 //! request on the server side of a real hyper HTTP/1.1 connection, Mambo's
-//! server serving the hello app vs a raw hyper service doing the same work.
-//! How the counting works: `mambo_tests::alloc_harness`.
+//! server serving the hello app vs a raw hyper service doing the same work;
+//! and what one tower layer adds, exactly. How the counting works:
+//! `mambo_tests::alloc_harness`.
 //!
 //! `cargo test -p mambo-tests --test alloc -- --nocapture` prints the numbers.
 
 use std::hint::black_box;
 
-use mambo_tests::alloc_harness::{self, CountingAllocator, ENDPOINTS, WARMUP};
+use mambo_tests::alloc_harness::{self, CountingAllocator, ENDPOINTS, Measured, WARMUP};
 
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
@@ -21,7 +22,9 @@ fn mambo_allocates_no_more_per_request_than_raw_hyper() {
     println!("{:<10} {:>10} {:>14} {:>14}", "endpoint", "server", "allocs/req", "bytes/req");
     for endpoint in ENDPOINTS {
         let c = alloc_harness::compare(endpoint, REQUESTS);
-        for (server, m) in [("mambo", &c.mambo), ("raw hyper", &c.raw_hyper)] {
+        for (server, m) in
+            [("mambo", &c.mambo), ("mambo+layer", &c.mambo_layer), ("raw hyper", &c.raw_hyper)]
+        {
             println!(
                 "{:<10} {:>10} {:>14.2} {:>14.1}   (allocs, requests): {:?}, {} excluded",
                 endpoint.name,
@@ -40,6 +43,8 @@ fn mambo_allocates_no_more_per_request_than_raw_hyper() {
         assert_eq!(mambo.status_line, "HTTP/1.1 200 OK", "{}", endpoint.name);
         assert_eq!(mambo.content_type.as_deref(), Some(endpoint.content_type), "{}", endpoint.name);
         assert_eq!(mambo.body, endpoint.body, "{}", endpoint.name);
+        let layered = alloc_harness::parse(&c.mambo_layer.first_response);
+        assert_eq!(mambo, layered, "{}: Mambo answered differently behind a layer", endpoint.name);
 
         if c.mambo.counts.allocs_per_request() > c.raw_hyper.counts.allocs_per_request() {
             worse.push(format!(
@@ -53,6 +58,60 @@ fn mambo_allocates_no_more_per_request_than_raw_hyper() {
         "Mambo allocates more per request than raw hyper (MAMBO_ALLOC_TRACE=N prints where):\n{}",
         worse.join("\n")
     );
+}
+
+/// Mambo's allocations per request in steady state, by endpoint, with no
+/// layer: the same as at 4ee4c70, before tower layers existed (a router that
+/// lists none pays nothing for them), and as raw hyper's or fewer.
+const STEADY_ALLOCS: [(&str, u64); 4] =
+    [("plaintext", 4), ("json", 4), ("user-post", 7), ("ping", 4)];
+
+/// What one tower layer costs per request, in allocations: 2 for the copy
+/// of the request's headers handed to the service, 3 for its extensions
+/// (the map, its table and the connection's `ConnInfo` in it), and 2 boxed
+/// futures (the layer's service's and the rest of the chain's). tower-http's
+/// `SetResponseHeaderLayer` itself allocates nothing: the response's header
+/// map has room for one more.
+const LAYER_ALLOCS: u64 = 7;
+
+/// The allocation count most measured requests made: the steady state (on
+/// `json` and `ping` about 1% of a window's requests make fewer, and the one
+/// during which the wall clock's second changes makes one more, for hyper's
+/// `Date` header).
+fn steady(m: &Measured) -> u64 {
+    m.histogram.iter().max_by_key(|(_, requests)| *requests).map_or(0, |(allocs, _)| *allocs)
+}
+
+/// A router that lists no layer allocates what it did before layers
+/// existed, and one layer (`mambo-bench-server-layer`'s router: the hello
+/// endpoints and the GitHub set behind tower-http's
+/// `SetResponseHeaderLayer::if_not_present`) adds exactly [`LAYER_ALLOCS`],
+/// on every endpoint. The layered router's routes without the layer
+/// (`BenchApi`) allocate what the hello app does, so the difference is the
+/// layer's.
+#[test]
+fn one_tower_layer_adds_a_fixed_number_of_allocations() {
+    for (endpoint, (name, zero)) in ENDPOINTS.into_iter().zip(STEADY_ALLOCS) {
+        assert_eq!(endpoint.name, name);
+        let c = alloc_harness::compare(endpoint, REQUESTS);
+        let bench = alloc_harness::measure_server(
+            alloc_harness::serve_bench,
+            &endpoint.request(),
+            WARMUP,
+            REQUESTS,
+        );
+        let (mambo, layer) = (steady(&c.mambo), steady(&c.mambo_layer));
+        println!(
+            "{name}: mambo {mambo}, bench {}, mambo+layer {layer} allocs/req; \
+             bytes/req {:.1} -> {:.1}",
+            steady(&bench),
+            c.mambo.counts.bytes_per_request(),
+            c.mambo_layer.counts.bytes_per_request()
+        );
+        assert_eq!(steady(&bench), mambo, "{name}: BenchApi vs Hello: {:?}", bench.histogram);
+        assert_eq!(mambo, zero, "{name}: no layer: {:?}", c.mambo.histogram);
+        assert_eq!(layer, zero + LAYER_ALLOCS, "{name}: one layer: {:?}", c.mambo_layer.histogram);
+    }
 }
 
 #[test]
@@ -111,7 +170,14 @@ fn the_harness_sees_one_extra_allocation_per_request() {
 /// The xtask entry point measures what `compare` does.
 #[test]
 fn measure_by_name() {
-    let (mambo, raw) = alloc_harness::measure("plaintext", 100);
-    assert_eq!((mambo.requests, raw.requests), (100, 100));
+    let [("mambo", mambo), ("mambo+layer", layer), ("raw-hyper", raw)] =
+        alloc_harness::measure("plaintext", 100)
+    else {
+        panic!("servers out of order");
+    };
+    // Up to two requests are left out when the wall clock's second changes.
+    for counts in [mambo, layer, raw] {
+        assert!((98..=100).contains(&counts.requests), "{counts}");
+    }
     assert!(mambo.allocs_per_request() <= raw.allocs_per_request(), "mambo {mambo}, raw {raw}");
 }

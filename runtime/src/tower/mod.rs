@@ -52,7 +52,14 @@
 //! request through a layer: the service is cloned, its future and the rest
 //! of the chain's future are boxed, the request head is cloned for the
 //! middleware listed before the layer, and the connection's [`ConnInfo`] is
-//! put into the request's extensions. BENCHMARKS.md has the measured cost.
+//! put into the request's extensions. Measured with one router-level
+//! tower-http layer (`SetResponseHeaderLayer`), that is 4 900–5 900 more
+//! instructions per request (×1.45–1.54 over HTTP/1.1, ×1.19–1.21 over h2c)
+//! and exactly 7 more allocations (2 580 bytes: 2 for the copy of the
+//! headers, 3 for the extensions holding the `ConnInfo`, 2 for the boxed
+//! futures), while a router with no layer allocates exactly what it did
+//! before layers existed and executes 0–1.6% more instructions than then;
+//! BENCHMARKS.md ("Cost of a tower layer") has the tables and commands.
 //!
 //! # A router as a tower service
 //!

@@ -7,7 +7,9 @@
 //!   overlap and fall back to one another;
 //! - [`bench::BenchApi`]: the GitHub set plus the hello endpoints, the Mambo
 //!   side of `cargo xtask bench http` (served by the `mambo-bench-server`
-//!   binary).
+//!   binary), and [`bench::BenchLayerApi`], the same routes behind one
+//!   tower-http layer (`mambo-bench-server-layer`, for measuring what a
+//!   layer costs).
 #![deny(missing_docs)]
 
 /// The GitHub REST API route set.
@@ -21,10 +23,12 @@ pub mod overlap {
 }
 
 /// The benchmark contract: `/plaintext`, `/json`, `/user/:id/post/:slug`,
-/// `/ping` and the GitHub set.
+/// `/ping` and the GitHub set; and the same behind one tower layer.
 pub mod bench {
     include!(concat!(env!("OUT_DIR"), "/BenchApi.rs"));
 }
+
+pub mod server;
 
 /// matchit routing the same tables: the differential tests' oracle.
 #[cfg(feature = "oracle")]

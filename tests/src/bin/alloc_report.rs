@@ -1,7 +1,8 @@
-//! Allocations and bytes per request, Mambo vs raw hyper, per hello
-//! endpoint, through hyper's real HTTP/1.1 connection code: the
-//! `cargo xtask bench alloc` suite. Prints tab-separated rows:
-//! `server, endpoint, requests, allocs/request, bytes/request`.
+//! Allocations and bytes per request, Mambo (without and with one tower
+//! layer) vs raw hyper, per hello endpoint, through hyper's real HTTP/1.1
+//! connection code: the `cargo xtask bench alloc` suite. Prints
+//! tab-separated rows: `server, endpoint, requests, allocs/request,
+//! bytes/request`.
 //!
 //! `alloc_report [--requests N]` (default 10 000).
 
@@ -24,8 +25,7 @@ fn main() {
     }
     println!("server\tendpoint\trequests\tallocs/request\tbytes/request");
     for endpoint in ENDPOINTS {
-        let (mambo, raw) = alloc_harness::measure(endpoint.name, requests);
-        for (server, counts) in [("mambo", mambo), ("raw-hyper", raw)] {
+        for (server, counts) in alloc_harness::measure(endpoint.name, requests) {
             println!(
                 "{server}\t{}\t{}\t{:.2}\t{:.1}",
                 endpoint.name,

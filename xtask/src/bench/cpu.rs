@@ -10,6 +10,10 @@
 //! time (cache misses and the kernel's work are not in it), which is why the
 //! `http` suite stays the headline.
 //!
+//! Mambo runs twice: `mambo`, and `mambo+layer`, the same routes behind one
+//! tower-http layer (`mambo-bench-server-layer`), so the table shows what a
+//! layer costs per request (`mambo+layer / mambo`).
+//!
 //! Each server runs alone under `valgrind --tool=callgrind` (one worker
 //! thread). For each endpoint and protocol, h2load sends a warm-up, then
 //! `callgrind_control --zero` resets the counters, h2load sends the measured
@@ -20,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::report::{self, Table};
-use super::server::{self, Running, Spec};
+use super::server::{self, Running};
 use super::{Options, http};
 use crate::util;
 
@@ -42,7 +46,15 @@ pub fn run(opts: &Options) -> Result<(), String> {
     util::ensure_tool("h2load", "nghttp2-client")?;
     let (requests, warmup) = plan(opts);
     let mut notes = Vec::new();
-    let specs = server::single_worker(opts, &mut notes)?;
+    let mut specs = server::single_worker(opts, &mut notes)?;
+    if let Some(mambo) = specs.iter().find(|s| s.name == "mambo") {
+        match server::with_layer(mambo) {
+            Some(layered) => specs.insert(1, layered),
+            None => {
+                notes.push(format!("mambo+layer: skipped (no {}-layer)", mambo.program.display()))
+            }
+        }
+    }
     let endpoints = http::endpoints()?;
     let out_dir = util::results_dir().join("callgrind");
     std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
@@ -77,20 +89,26 @@ pub fn run(opts: &Options) -> Result<(), String> {
 
     let mut header = vec!["endpoint", "protocol"];
     header.extend(specs.iter().map(|s| s.name.as_str()));
-    let peers: Vec<&Spec> = specs.iter().filter(|s| !s.name.starts_with("mambo")).collect();
-    let ratio_headers: Vec<String> = peers.iter().map(|p| format!("mambo / {}", p.name)).collect();
+    // (numerator, denominator): Mambo against each peer, then the layer
+    // against no layer.
+    let mut ratios: Vec<(&str, &str)> = specs
+        .iter()
+        .filter(|s| !s.name.starts_with("mambo"))
+        .map(|p| ("mambo", p.name.as_str()))
+        .collect();
+    ratios.push(("mambo+layer", "mambo"));
+    let ratio_headers: Vec<String> = ratios.iter().map(|(a, b)| format!("{a} / {b}")).collect();
     header.extend(ratio_headers.iter().map(String::as_str));
     let mut t = Table::new(&header);
-    let mambo = specs.iter().position(|s| s.name == "mambo");
+    let index = |name: &str| specs.iter().position(|s| s.name == name);
     let mut column = 0;
     for ep in &endpoints {
         for (protocol, _) in PROTOCOLS {
             let mut cells = vec![ep.name.to_owned(), protocol.to_owned()];
             cells.extend(counts.iter().map(|row| row[column].map_or("—".into(), report::rate)));
-            for peer in &peers {
-                let peer_index = specs.iter().position(|s| s.name == peer.name);
-                let cell = match (mambo, peer_index) {
-                    (Some(m), Some(p)) => match (counts[m][column], counts[p][column]) {
+            for (a, b) in &ratios {
+                let cell = match (index(a), index(b)) {
+                    (Some(a), Some(b)) => match (counts[a][column], counts[b][column]) {
                         (Some(a), Some(b)) => report::ratio(a, b),
                         _ => "—".into(),
                     },
@@ -108,8 +126,11 @@ pub fn run(opts: &Options) -> Result<(), String> {
          exact and repeatable, unlike req/s on a machine the load generator shares), \
          {requests} requests after a {warmup}-request warm-up, one worker thread, h2load \
          with 10 connections (HTTP/1.1: one request at a time per connection; h2c: 10 \
-         streams each). Lower is better; a ratio below 1 means Mambo does less work. Not a \
-         time: cache misses and the kernel's share are not counted.\n\n{}\n",
+         streams each). Lower is better; a ratio below 1 means Mambo does less work. \
+         `mambo+layer` is `mambo-bench-server-layer`: the same routes behind one \
+         tower-http layer (`SetResponseHeaderLayer::if_not_present`), so `mambo+layer / mambo` \
+         is what one layer costs. Not a time: cache misses and the kernel's share are not \
+         counted.\n\n{}\n",
         t.render()
     );
     for n in notes {

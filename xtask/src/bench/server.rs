@@ -157,8 +157,9 @@ pub fn peers(threads: usize) -> Result<Vec<Spec>, String> {
 
 /// The Mambo server of the contract: `--mambo-bin`, else a release build
 /// of `mambo-bench-server` (crate `mambo-github-router`: the hello endpoints
-/// and the GitHub set in one `router!`). `None` (with the reason printed)
-/// when neither works.
+/// and the GitHub set in one `router!`; built with
+/// `mambo-bench-server-layer`, see [`with_layer`]). `None` (with the reason
+/// printed) when neither works.
 pub fn mambo_hello(opts: &Options) -> Option<PathBuf> {
     if let Some(path) = &opts.mambo_bin {
         if path.is_file() {
@@ -174,6 +175,8 @@ pub fn mambo_hello(opts: &Options) -> Option<PathBuf> {
         "mambo-github-router",
         "--bin",
         "mambo-bench-server",
+        "--bin",
+        "mambo-bench-server-layer",
     ]));
     match built {
         Ok(()) => Some(util::main_target_dir().join("release/mambo-bench-server")),
@@ -194,6 +197,21 @@ pub fn mambo(program: PathBuf, threads: usize) -> Vec<Spec> {
             args: vec!["--threads".into(), threads.to_string(), "--mode".into(), mode.into()],
         })
         .collect()
+}
+
+/// `mambo+layer`: `mambo`'s server with the same routes behind one tower
+/// layer, `mambo-bench-server-layer` beside `mambo`'s binary (the `cpu`
+/// suite's measure of what a layer costs). `None` when there is no such
+/// file (a `--mambo-bin` from before it existed).
+pub fn with_layer(mambo: &Spec) -> Option<Spec> {
+    let mut program = mambo.program.clone().into_os_string();
+    program.push("-layer");
+    let program = PathBuf::from(program);
+    program.is_file().then(|| Spec {
+        name: format!("{}+layer", mambo.name),
+        program,
+        args: mambo.args.clone(),
+    })
 }
 
 /// One worker thread each, multi-thread mode only: Mambo first (unless it
