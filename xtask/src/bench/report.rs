@@ -133,6 +133,27 @@ fn crate_versions() -> Vec<(String, String)> {
     out
 }
 
+/// Marks a hand-written section of `BENCHMARKS.md` (measurements no suite
+/// makes, such as a comparison with an older commit) that `all` carries over.
+const KEPT_BEGIN: &str = "<!-- kept:begin -->";
+/// Ends a [`KEPT_BEGIN`] section.
+const KEPT_END: &str = "<!-- kept:end -->";
+
+/// The kept sections of `previous`, markers included, each followed by a
+/// blank line.
+fn kept_sections(previous: &str) -> String {
+    let mut out = String::new();
+    let mut rest = previous;
+    while let Some(start) = rest.find(KEPT_BEGIN) {
+        let Some(len) = rest[start..].find(KEPT_END) else { break };
+        let end = start + len + KEPT_END.len();
+        out.push_str(&rest[start..end]);
+        out.push_str("\n\n");
+        rest = &rest[end..];
+    }
+    out
+}
+
 /// Rewrites `BENCHMARKS.md` at the workspace root from `bench-results/*.md`,
 /// and copies the chart beside it.
 pub fn write_benchmarks_md(opts: &Options) -> Result<(), String> {
@@ -170,6 +191,8 @@ pub fn write_benchmarks_md(opts: &Options) -> Result<(), String> {
         md.push('\n');
     }
     let root = util::root();
+    let previous = std::fs::read_to_string(root.join("BENCHMARKS.md")).unwrap_or_default();
+    md.push_str(&kept_sections(&previous));
     if dir.join("http.png").exists() {
         std::fs::copy(dir.join("http.png"), root.join("benchmarks-http.png"))
             .map_err(|e| e.to_string())?;
@@ -181,6 +204,16 @@ pub fn write_benchmarks_md(opts: &Options) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn kept_sections_are_carried_over_and_the_rest_is_not() {
+        let previous = "# B\n\n## generated\nold\n<!-- kept:begin -->\n## by hand\nx\n<!-- kept:end -->\ntail\n";
+        assert_eq!(
+            super::kept_sections(previous),
+            "<!-- kept:begin -->\n## by hand\nx\n<!-- kept:end -->\n\n"
+        );
+        assert_eq!(super::kept_sections("nothing kept"), "");
+    }
+
     use super::*;
 
     #[test]
