@@ -3,3 +3,4 @@
 #![deny(missing_docs)]
 
 pub mod alloc_harness;
+pub mod served;

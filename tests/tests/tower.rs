@@ -5,7 +5,6 @@
 //! and Mambo middleware.
 
 use std::io::Read;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,13 +15,10 @@ use http::header::{
     IF_NONE_MATCH, LAST_MODIFIED, ORIGIN, RANGE,
 };
 use http::{HeaderMap, HeaderName, HeaderValue, Request};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::Full;
 use mambo::middleware::{RequestId, RequestIdValue};
 use mambo::prelude::*;
-use tokio::sync::oneshot;
+use mambo_tests::served::serve;
 use tower::limit::ConcurrencyLimitLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
@@ -33,61 +29,6 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
-
-/// A router on a free port, stopped on drop.
-struct Served {
-    addr: SocketAddr,
-    _stop: oneshot::Sender<()>,
-    client: Client<HttpConnector, Full<Bytes>>,
-}
-
-/// A response, read whole.
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|value| value.to_str().unwrap())
-    }
-
-    fn text(&self) -> &str {
-        std::str::from_utf8(&self.body).unwrap()
-    }
-}
-
-fn serve<R: mambo::Router>(router: R) -> Served {
-    let (stop, stopped) = oneshot::channel::<()>();
-    let listening = mambo::Server::bind("127.0.0.1:0")
-        .with_graceful_shutdown(async {
-            stopped.await.ok();
-        })
-        .listen()
-        .unwrap();
-    let addr = listening.local_addr();
-    tokio::spawn(listening.serve(router));
-    Served { addr, _stop: stop, client: Client::builder(TokioExecutor::new()).build_http() }
-}
-
-impl Served {
-    async fn send(&self, request: http::request::Builder, body: &'static [u8]) -> Reply {
-        let path = request.uri_ref().unwrap().to_string();
-        let request = request
-            .uri(format!("http://{}{path}", self.addr))
-            .body(Full::new(Bytes::from_static(body)))
-            .unwrap();
-        let response = self.client.request(request).await.unwrap();
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await.unwrap().to_bytes();
-        Reply { status: parts.status, headers: parts.headers, body }
-    }
-
-    async fn get(&self, path: &str) -> Reply {
-        self.send(Request::get(path), b"").await
-    }
-}
 
 #[route(GET "/text")]
 async fn text() -> String {
@@ -130,7 +71,8 @@ async fn compression_layer_encodes_by_accept_encoding() {
     assert_eq!(plain.header("content-encoding"), None);
     assert_eq!(plain.body.len(), 1200);
 
-    let gzip = server.send(Request::get("/text").header(ACCEPT_ENCODING, "gzip"), b"").await;
+    let gzip =
+        server.send(Request::get("/text").header(ACCEPT_ENCODING, "gzip"), Bytes::new()).await;
     assert_eq!(gzip.header("content-encoding"), Some("gzip"));
     assert!(gzip.body.len() < 100, "{} bytes", gzip.body.len());
     let mut decoded = String::new();
@@ -138,12 +80,15 @@ async fn compression_layer_encodes_by_accept_encoding() {
     assert_eq!(decoded, plain.text());
 
     for encoding in ["br", "zstd"] {
-        let reply = server.send(Request::get("/text").header(ACCEPT_ENCODING, encoding), b"").await;
+        let reply = server
+            .send(Request::get("/text").header(ACCEPT_ENCODING, encoding), Bytes::new())
+            .await;
         assert_eq!(reply.header("content-encoding"), Some(encoding));
         assert!(reply.body.len() < 100);
     }
     // Below the default 32-byte threshold: sent as it is.
-    let tiny = server.send(Request::get("/small").header(ACCEPT_ENCODING, "gzip"), b"").await;
+    let tiny =
+        server.send(Request::get("/small").header(ACCEPT_ENCODING, "gzip"), Bytes::new()).await;
     assert_eq!((tiny.header("content-encoding"), tiny.text()), (None, "tiny"));
 }
 
@@ -208,7 +153,8 @@ async fn request_id_layers_set_and_propagate_the_id() {
     // `RequestIdValue` falls back to the header the layer set.
     assert_eq!(reply.text(), format!("Some({id:?}) Some({id:?})"));
 
-    let reply = server.send(Request::get("/id").header("x-request-id", "given-1"), b"").await;
+    let reply =
+        server.send(Request::get("/id").header("x-request-id", "given-1"), Bytes::new()).await;
     assert_eq!(reply.header("x-request-id"), Some("given-1"));
 }
 
@@ -229,15 +175,16 @@ async fn cors_layer_answers_preflights_and_marks_responses() {
             Request::options("/echo")
                 .header(ORIGIN, "https://app.example")
                 .header("access-control-request-method", "POST"),
-            b"",
+            Bytes::new(),
         )
         .await;
     assert_eq!(preflight.status, StatusCode::OK);
     assert_eq!(preflight.header("access-control-allow-origin"), Some("https://app.example"));
     assert_eq!(preflight.header("access-control-allow-methods"), Some("GET,POST"));
 
-    let simple =
-        server.send(Request::get("/small").header(ORIGIN, "https://app.example"), b"").await;
+    let simple = server
+        .send(Request::get("/small").header(ORIGIN, "https://app.example"), Bytes::new())
+        .await;
     assert_eq!(simple.text(), "tiny");
     assert_eq!(simple.header("access-control-allow-origin"), Some("https://app.example"));
 }
@@ -252,9 +199,9 @@ mambo::router! {
 #[tokio::test]
 async fn request_body_limit_layer_refuses_large_bodies() {
     let server = serve(Limited::new());
-    let reply = server.send(Request::post("/echo"), b"short").await;
+    let reply = server.send(Request::post("/echo"), &b"short"[..]).await;
     assert_eq!((reply.status, reply.text()), (StatusCode::OK, "short"));
-    let reply = server.send(Request::post("/echo"), b"far longer than sixteen bytes").await;
+    let reply = server.send(Request::post("/echo"), &b"far longer than sixteen bytes"[..]).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
@@ -462,18 +409,22 @@ async fn serve_dir_as_a_route_serves_files_with_validators_ranges_and_variants()
     } else {
         http::header::IF_MODIFIED_SINCE
     };
-    let again = server.send(Request::get("/static/site.css").header(validator, etag), b"").await;
+    let again =
+        server.send(Request::get("/static/site.css").header(validator, etag), Bytes::new()).await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
 
-    let part = server.send(Request::get("/static/site.css").header(RANGE, "bytes=0-3"), b"").await;
+    let part = server
+        .send(Request::get("/static/site.css").header(RANGE, "bytes=0-3"), Bytes::new())
+        .await;
     assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
     assert_eq!((part.text(), part.header("content-range")), ("body", Some("bytes 0-3/1050")));
 
     let index = server.get("/static/docs/").await;
     assert_eq!(index.text(), "<h1>docs</h1>");
 
-    let gz =
-        server.send(Request::get("/static/big.txt").header(ACCEPT_ENCODING, "gzip"), b"").await;
+    let gz = server
+        .send(Request::get("/static/big.txt").header(ACCEPT_ENCODING, "gzip"), Bytes::new())
+        .await;
     assert_eq!(gz.header("content-encoding"), Some("gzip"));
     assert_eq!(server.get("/static/big.txt").await.text(), "plain");
 
@@ -487,7 +438,7 @@ async fn serve_dir_as_a_route_serves_files_with_validators_ranges_and_variants()
         assert!(reply.status.is_client_error(), "{sneaky}: {}", reply.status);
     }
     assert_eq!(
-        server.send(Request::post("/static/site.css"), b"").await.status,
+        server.send(Request::post("/static/site.css"), Bytes::new()).await.status,
         StatusCode::METHOD_NOT_ALLOWED
     );
     let _ = (CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE);
@@ -496,14 +447,14 @@ async fn serve_dir_as_a_route_serves_files_with_validators_ranges_and_variants()
 #[tokio::test]
 async fn a_service_route_sees_the_path_from_its_catch_all_and_the_scope_middleware() {
     let server = serve(Files::new(std::env::temp_dir()));
-    let reply = server.send(Request::delete("/any/a/b%20c?x=1"), b"").await;
+    let reply = server.send(Request::delete("/any/a/b%20c?x=1"), Bytes::new()).await;
     assert_eq!(reply.text(), "DELETE /a/b%20c?x=1");
     assert_eq!(reply.header("x-after-1"), Some("/any/a/b%20c"));
-    let reply = server.send(Request::builder().method("PURGE").uri("/any/z"), b"").await;
+    let reply = server.send(Request::builder().method("PURGE").uri("/any/z"), Bytes::new()).await;
     assert_eq!(reply.text(), "PURGE /z");
     assert_eq!(server.get("/exact?q").await.text(), "/exact?q");
     // HEAD: the body is dropped, the length its size hint announced kept.
-    let head = server.send(Request::head("/exact?q"), b"").await;
+    let head = server.send(Request::head("/exact?q"), Bytes::new()).await;
     assert_eq!((head.header("content-length"), head.body.len()), (Some("8"), 0));
     let routes: Vec<(&[&str], &str)> =
         Files::ROUTES.iter().map(|r| (r.methods, r.pattern)).collect();

@@ -159,7 +159,7 @@ where
     B::Error: Into<BoxError>,
 {
     fn wrap(self, next: Next<C>) -> SharedService {
-        SharedService::new(self.layer(next))
+        self.layer(next).share()
     }
 }
 
@@ -188,7 +188,7 @@ where
     B::Error: Into<BoxError>,
 {
     fn share(self) -> SharedService {
-        SharedService::new(self)
+        SharedService(Box::new(self))
     }
 }
 

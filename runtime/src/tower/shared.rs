@@ -33,7 +33,7 @@ pub const SERVICE_FAILED_CODE: u32 = 50005;
 /// 504 (code 50400), load shedding's `Overloaded` a 503 (50301), anything
 /// else a 500 with code [`SERVICE_FAILED_CODE`] whose message is the
 /// error's.
-pub struct SharedService(Box<dyn Erased>);
+pub struct SharedService(pub(super) Box<dyn Erased>);
 
 impl std::fmt::Debug for SharedService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -61,20 +61,8 @@ impl SharedService {
     /// assert_eq!(response.status(), StatusCode::OK);
     /// # });
     /// ```
-    pub fn new<S, B>(service: S) -> Self
-    where
-        S: Service<http::Request<Body>, Response = http::Response<B>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        B: http_body::Body + Send + 'static,
-        B::Data: Into<Bytes>,
-        B::Error: Into<BoxError>,
-    {
-        SharedService(Box::new(service))
+    pub fn new(service: impl super::RouterService) -> Self {
+        service.share()
     }
 
     /// Calls the service with `request`.
@@ -84,7 +72,7 @@ impl SharedService {
 }
 
 /// [`SharedService`]'s object-safe side.
-trait Erased: Send + Sync + 'static {
+pub(super) trait Erased: Send + Sync + 'static {
     fn call(&self, request: http::Request<Body>) -> ResponseFuture;
 }
 

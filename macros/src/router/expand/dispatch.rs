@@ -272,24 +272,33 @@ fn route_fns(router: &Router, route: &Route) -> TokenStream {
         }
     }
     let innermost = route_inner(router, route);
-    let state = &router.state;
     let functions = starts.into_iter().map(|(after, from)| {
-        let name = segment_name(route, after);
         let body = chain(router, &links[from..], innermost.clone());
-        let doc = route.summary();
-        quote! {
-            #[doc = #doc]
-            #[doc(hidden)]
-            async fn #name(
-                &self,
-                cx: &mut ::mambo::RequestContext<'_, #state>,
-                body: ::mambo::Body,
-            ) -> ::mambo::Response {
-                #body
-            }
-        }
+        route_item(router, &segment_name(route, after), &route.summary(), &body)
     });
     quote!(#(#functions)*)
+}
+
+/// `async fn name(&self, cx, body) -> Response { body }`, hidden: the shape
+/// of every function the dispatch calls for a route or a fallback.
+pub(super) fn route_item(
+    router: &Router,
+    name: &syn::Ident,
+    doc: &str,
+    body: &TokenStream,
+) -> TokenStream {
+    let state = &router.state;
+    quote! {
+        #[doc = #doc]
+        #[doc(hidden)]
+        async fn #name(
+            &self,
+            cx: &mut ::mambo::RequestContext<'_, #state>,
+            body: ::mambo::Body,
+        ) -> ::mambo::Response {
+            #body
+        }
+    }
 }
 
 /// The function running `route`'s scope chain from its start, or from
@@ -310,21 +319,10 @@ pub(super) fn handler_fn(
     name: &syn::Ident,
     doc: &str,
 ) -> TokenStream {
-    let state = &router.state;
     let links: Vec<&Middleware> =
         route.scope_middleware.iter().map(|&i| &router.middleware[i]).collect();
     let body = wrap_middleware(router, &links, route_inner(router, route));
-    quote! {
-        #[doc = #doc]
-        #[doc(hidden)]
-        async fn #name(
-            &self,
-            cx: &mut ::mambo::RequestContext<'_, #state>,
-            body: ::mambo::Body,
-        ) -> ::mambo::Response {
-            #body
-        }
-    }
+    route_item(router, name, doc, &body)
 }
 
 /// What a route runs inside its scope middleware: its extractors and

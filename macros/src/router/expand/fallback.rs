@@ -11,7 +11,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::dispatch::{field, handler_fn, wrap_middleware};
+use super::dispatch::{field, handler_fn, route_item, wrap_middleware};
 use crate::pattern::Pattern;
 use crate::router::fallback::{self, Fallback, Kind};
 use crate::router::model::{Middleware, Route, Router};
@@ -165,24 +165,13 @@ fn fallback_fn(router: &Router, fallback: &Fallback) -> TokenStream {
             handler_fn(router, &route, &name, &doc)
         }
         Kind::Mounted { mount, child_index } => {
-            let state = &router.state;
             let field = field(router, &router.mounts[*mount].field);
             let child = Literal::usize_unsuffixed(*child_index);
             let call = quote!(#field.__mambo_mounted_fallback(#child, &mut *cx, body).await);
             let scope: Vec<&Middleware> =
                 fallback.scope_middleware.iter().map(|&i| &router.middleware[i]).collect();
             let body = wrap_middleware(router, &scope, call);
-            quote! {
-                #[doc = #doc]
-                #[doc(hidden)]
-                async fn #name(
-                    &self,
-                    cx: &mut ::mambo::RequestContext<'_, #state>,
-                    body: ::mambo::Body,
-                ) -> ::mambo::Response {
-                    #body
-                }
-            }
+            route_item(router, &name, &doc, &body)
         }
     }
 }
