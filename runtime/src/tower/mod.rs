@@ -39,6 +39,9 @@
 //!   on with it to the handler.
 //! - A layer may rewrite the request's path (tower-http's
 //!   `NormalizePathLayer`): the route is looked up again behind it.
+//! - A router that lists a layer cannot be mounted in another (list the
+//!   layer in the mounting scope instead), and a `fallback:` cannot sit
+//!   inside a scope that has a layer: both are compile errors that say so.
 //! - A service route answers through the service, under its scope's
 //!   middleware, and takes part in the compile-time conflict checks like any
 //!   route; `ROUTES` lists it with the method `*` when it answers every
