@@ -69,18 +69,19 @@ pub fn invalid_payload(name: &syn::Ident) -> Payload {
 fn emit_named(name: &syn::Ident, vis: &Visibility, payload: &Payload) -> TokenStream {
     let methods: Vec<String> = payload.methods.iter().map(ToString::to_string).collect();
     let key = format!("{} {} {}", name, methods.join("|"), payload.path.value());
-    emit_appending(name, vis, &key, &quote!(#payload))
+    emit_appending("__mambo_route", name, vis, &key, &quote!(#payload))
 }
 
-/// A carrier named after `name` (and `key`, which tells apart carriers of
-/// one name) that appends `appended`.
+/// A carrier `{prefix}_{name}_{hash of key}` (`key` tells apart carriers
+/// of one name), re-exported as `name`, that appends `appended`.
 pub(crate) fn emit_appending(
+    prefix: &str,
     name: &syn::Ident,
     vis: &Visibility,
     key: &str,
     appended: &TokenStream,
 ) -> TokenStream {
-    let carrier = format_ident!("__mambo_route_{}_{:08x}", name, fingerprint(key));
+    let carrier = format_ident!("{}_{}_{:08x}", prefix, name, fingerprint(key));
     // A `macro_rules!` can be re-exported at most crate-wide.
     let vis = match vis {
         Visibility::Public(_) => quote!(pub(crate)),

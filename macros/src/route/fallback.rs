@@ -66,5 +66,5 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 fn emit(name: &syn::Ident, vis: &syn::Visibility, payload: &Payload) -> TokenStream {
     let key = format!("{name} fallback");
-    carrier::emit_appending(name, vis, &key, &quote!({ fallback #payload }))
+    carrier::emit_appending("__mambo_route", name, vis, &key, &quote!({ fallback #payload }))
 }

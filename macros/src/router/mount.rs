@@ -35,7 +35,7 @@ use quote::{ToTokens, format_ident, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Ident, LitInt, LitStr, Path, Token, Visibility, braced, bracketed};
+use syn::{Ident, LitInt, LitStr, Path, Token, braced, bracketed};
 
 use super::fallback::{self, Fallback, MountedFallback};
 use super::gather::{Link, links};
@@ -44,7 +44,6 @@ use super::parse::{RouterDef, ScopeDef};
 use super::tree::path_text;
 use crate::pattern::{self, Pattern};
 use crate::payload::Payload;
-use crate::route::carrier::fingerprint;
 
 /// `mount: a::A` or `mount: [a::A, b::B]`, after the colon.
 pub fn parse_entry(input: ParseStream<'_>) -> syn::Result<Vec<Path>> {
@@ -496,24 +495,7 @@ pub fn carrier(def: &RouterDef, payload: &MountPayload) -> TokenStream {
         key.push(' ');
         key.push_str(&path_text(path));
     }
-    let carrier = format_ident!("__mambo_router_{}_{:08x}", name, fingerprint(&key));
-    // A `macro_rules!` can be re-exported at most crate-wide.
-    let vis = match &def.vis {
-        Visibility::Public(_) => quote!(pub(crate)),
-        other => quote!(#other),
-    };
-    quote! {
-        #[doc(hidden)]
-        #[allow(unused_macros)]
-        macro_rules! #carrier {
-            ( [ [ $($next:tt)* ] $( [ $($rest:tt)* ] )* ] [ $($acc:tt)* ] ) => {
-                $($next)* ! { [ $( [ $($rest)* ] )* ] [ $($acc)* #payload ] }
-            };
-        }
-        #[doc(hidden)]
-        #[allow(unused_imports)]
-        #vis use #carrier as #name;
-    }
+    crate::route::carrier::emit_appending("__mambo_router", name, &def.vis, &key, &quote!(#payload))
 }
 
 #[cfg(test)]
