@@ -1,20 +1,37 @@
 //! `lookup` allocates nothing: the whole GitHub set, hits and misses,
 //! under a counting global allocator.
+//!
+//! The count is per thread: the test harness runs tests (and prints their
+//! names) on other threads at the same time, and their allocations are not
+//! the lookup's.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use mambo::{Lookup, Method};
 use mambo_github_router::github::GithubApi;
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Counts one allocation on this thread (none while the thread is being
+/// torn down).
+fn count() {
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+/// Allocations made on this thread so far.
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
 
 // SAFETY: forwards to the system allocator, only counting calls.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         unsafe { System.alloc(layout) }
     }
 
@@ -23,7 +40,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -44,7 +61,7 @@ fn lookup_over_the_github_set_allocates_nothing() {
         .collect();
     let api = GithubApi::new();
 
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     let mut found = 0;
     for (method, path) in &requests {
         found += usize::from(matches!(api.lookup(method, path), Lookup::Found { .. }));
@@ -53,7 +70,7 @@ fn lookup_over_the_github_set_allocates_nothing() {
     for (method, path) in &misses {
         missed += usize::from(!matches!(api.lookup(method, path), Lookup::Found { .. }));
     }
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = allocations() - before;
 
     assert_eq!(found, requests.len(), "every concrete request hits");
     assert!(missed > requests.len(), "most mutated requests miss ({missed})");
@@ -62,8 +79,8 @@ fn lookup_over_the_github_set_allocates_nothing() {
 
 #[test]
 fn the_counter_counts() {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     let boxed = std::hint::black_box(Box::new(7));
-    assert!(ALLOCATIONS.load(Ordering::Relaxed) > before);
+    assert!(allocations() > before);
     drop(boxed);
 }
