@@ -4,3 +4,4 @@
 
 pub mod alloc_harness;
 pub mod served;
+pub mod trace;

@@ -2,29 +2,21 @@
 //! route matches, per router and per scope, innermost first, inside the
 //! scope's middleware; 405s and trailing-slash redirects stay as they are.
 
-use std::sync::Mutex;
-
 use mambo::middleware::{Flow, Middleware};
 use mambo::prelude::*;
 use mambo::test::TestClient;
 use mambo::{Method, Uri};
+use mambo_tests::trace::Trace;
 
-static TRACE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// The order middleware runs in, per test (by `x-trace` value).
+static TRACE: Trace = Trace::new();
 
 fn trace<S>(cx: &RequestContext<'_, S>, event: String) {
-    if let Some(test) = cx.headers().get("x-trace") {
-        TRACE.lock().unwrap().push(format!("{}: {event}", test.to_str().unwrap()));
-    }
+    TRACE.record(cx, event);
 }
 
 fn traced(test: &str) -> Vec<String> {
-    let prefix = format!("{test}: ");
-    TRACE
-        .lock()
-        .unwrap()
-        .iter()
-        .filter_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
-        .collect()
+    TRACE.of(test)
 }
 
 macro_rules! tracing_middleware {

@@ -2,30 +2,20 @@
 //! tree, the child's state taken from the parent's, middleware nested
 //! parent outside, child inside.
 
-use std::sync::Mutex;
-
 use mambo::middleware::{Flow, Middleware};
 use mambo::prelude::*;
 use mambo::test::TestClient;
+use mambo_tests::trace::Trace;
 
-/// Records the order middleware runs in, per test (by `x-trace` value).
-static TRACE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// The order middleware runs in, per test (by `x-trace` value).
+static TRACE: Trace = Trace::new();
 
 fn trace<S>(cx: &RequestContext<'_, S>, event: &str) {
-    if let Some(test) = cx.headers().get("x-trace") {
-        let test = test.to_str().unwrap();
-        TRACE.lock().unwrap().push(format!("{test}: {event}"));
-    }
+    TRACE.record(cx, event);
 }
 
 fn traced(test: &str) -> Vec<String> {
-    let prefix = format!("{test}: ");
-    TRACE
-        .lock()
-        .unwrap()
-        .iter()
-        .filter_map(|line| line.strip_prefix(&prefix).map(str::to_owned))
-        .collect()
+    TRACE.of(test)
 }
 
 macro_rules! tracing_middleware {

@@ -157,12 +157,9 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match self.project().body.poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(frame.map_data(Into::into)))),
-            Poll::Ready(Some(Err(err))) => Poll::Ready(Some(Err(err.into()))),
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
+        self.project().body.poll_frame(cx).map(|frame| {
+            frame.map(|frame| frame.map(|frame| frame.map_data(Into::into)).map_err(Into::into))
+        })
     }
 
     fn is_end_stream(&self) -> bool {
