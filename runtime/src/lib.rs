@@ -33,6 +33,7 @@ pub mod error;
 pub mod extract;
 mod fallback;
 pub mod middleware;
+pub mod observe;
 pub mod response;
 mod routing;
 pub mod server;
