@@ -407,6 +407,28 @@ macro_rules! __mambo_needs_tower {
     };
 }
 
+/// `router!` calls this in a router with a `metrics:` route: without the
+/// `metrics` feature, it says what to do.
+#[cfg(feature = "metrics")]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __mambo_needs_metrics {
+    () => {};
+}
+
+/// `router!` calls this in a router with a `metrics:` route: without the
+/// `metrics` feature, it says what to do.
+#[cfg(not(feature = "metrics"))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __mambo_needs_metrics {
+    () => {
+        ::core::compile_error!(
+            "`metrics:` in `router!` needs mambo's `metrics` feature: write `mambo = { version = \"..\", features = [\"metrics\"] }` in Cargo.toml"
+        );
+    };
+}
+
 /// Sends the request through a layer's service: the rest of the chain
 /// resumes behind it (see [`crate::tower::Next`]).
 #[cfg(feature = "tower")]

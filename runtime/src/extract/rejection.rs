@@ -42,6 +42,7 @@
 //! | 50003 | 500 | response headers, [`Redirect`](crate::response::Redirect) | a response header name or value is invalid |
 //! | 50004 | 500 | [`ExtensionRejection::Missing`], [`RequestIdValue`](crate::middleware::RequestIdValue) | a value a middleware must provide is missing: the middleware is not listed where the route is |
 //! | 50005 | 500 | [`SharedService`](crate::tower::SharedService) (feature `tower`) | a tower layer or service failed with an error it did not turn into a response |
+//! | 50006 | 500 | [`metrics::ENCODING_FAILED_CODE`](crate::observe::metrics::ENCODING_FAILED_CODE) (feature `metrics`) | a metric the application registered failed to encode for the `metrics:` route |
 //! | 50300 | 503 | [`Next`](crate::tower::Next) (feature `tower`) | a request reached a layer's inner service after its router was dropped |
 //! | 50301 | 503 | the server | overloaded: the in-flight limit is reached ([`Server::max_in_flight`](crate::Server::max_in_flight)) |
 //! | 50302 | 503 | the server | too many connections ([`Server::max_connections`](crate::Server::max_connections)) |
