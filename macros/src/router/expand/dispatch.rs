@@ -31,7 +31,7 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
             },
             quote! {
                 let mut response = ::mambo::__private::finish(is_head, response);
-                meter.answered(&mut response);
+                meter.answered(Self::__mambo_metrics(), &mut response);
                 response
             },
         )

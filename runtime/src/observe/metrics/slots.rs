@@ -2,7 +2,6 @@
 //! `static` array that `router!` generates, indexed by route id.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::time::Duration;
 
 /// The most latency buckets a router may configure (`+Inf` not counted).
 pub const MAX_BUCKETS: usize = 16;
@@ -105,10 +104,9 @@ impl RouteSlot {
 
     /// Records an answered request.
     #[inline]
-    pub(crate) fn answered(&self, buckets: &Buckets, status: u16, latency: Duration) {
+    pub(crate) fn answered(&self, buckets: &Buckets, status: u16, nanos: u64) {
         let class = usize::from(status / 100).min(5);
         self.status[class].fetch_add(1, Ordering::Relaxed);
-        let nanos = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
         self.duration_nanos.fetch_add(nanos, Ordering::Relaxed);
         self.buckets[buckets.index(nanos)].fetch_add(1, Ordering::Relaxed);
     }
