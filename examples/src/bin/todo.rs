@@ -19,6 +19,14 @@
 //! `examples/deploy/`). Started with a socket to serve (systemd socket
 //! activation, `LISTEN_FDS`; see `mambo_examples::socket_activation`), it
 //! serves that one instead of binding `--addr`.
+//!
+//! Operator routes (`/internal/metrics`, Prometheus and OpenMetrics) open
+//! when `TODO_ADMIN_TOKEN` is set, to `authorization: Bearer <token>`:
+//!
+//! ```text
+//! TODO_ADMIN_TOKEN=s3cret cargo run -p mambo-examples --bin todo
+//! curl -H 'authorization: Bearer s3cret' localhost:3000/internal/metrics
+//! ```
 
 use mambo_examples::todo::db::IN_MEMORY;
 use mambo_examples::todo::{Db, TodoApi};
@@ -92,5 +100,9 @@ async fn main() -> std::io::Result<()> {
         listening.local_addr(),
         mambo_examples::alloc::SUMMARY
     );
-    listening.serve(TodoApi::with_db(db)).await
+    let admin_token = std::env::var("TODO_ADMIN_TOKEN").ok().filter(|token| !token.is_empty());
+    if admin_token.is_none() {
+        println!("operator routes (/internal/..) closed: set TODO_ADMIN_TOKEN to open them");
+    }
+    listening.serve(TodoApi::with_admin(db, admin_token)).await
 }

@@ -8,6 +8,7 @@
 //! | `GET /todos/:id` | the todo |
 //! | `PATCH /todos/:id` `{"title":"..","done":true}` (each optional) | the changed todo |
 //! | `DELETE /todos/:id` | 204 |
+//! | `GET /internal/metrics` | Prometheus / OpenMetrics metrics (bearer token, see [`admin`]) |
 //!
 //! Errors are `{"code": …, "message": …}`: see [`TodoError`] for the
 //! service's own codes, and Mambo's rejection table for the framework's
@@ -34,6 +35,7 @@
 //! # }
 //! ```
 
+pub mod admin;
 pub mod db;
 pub mod error;
 pub mod handlers;
@@ -41,6 +43,8 @@ pub mod model;
 
 use mambo::FromRef;
 use mambo::middleware::{AccessLog, Cors, RequestId};
+
+use self::admin::RequireAdmin;
 
 pub use self::db::Db;
 pub use self::error::TodoError;
@@ -51,6 +55,9 @@ pub use self::model::{NewTodo, Todo, TodoPatch};
 pub struct AppState {
     /// The todo store.
     pub db: Db,
+    /// The bearer token of the operator routes (`/internal/..`); `None`
+    /// closes them.
+    pub admin_token: Option<String>,
 }
 
 /// Lets handlers take `State<Db>` instead of the whole [`AppState`].
@@ -73,12 +80,21 @@ mambo::router! {
             handlers::update_todo,
             handlers::delete_todo,
         ],
+        scope "/internal" {
+            middleware: [RequireAdmin = RequireAdmin::new(state.admin_token.as_deref())],
+            metrics: "/metrics",
+        },
     }
 }
 
 impl TodoApi {
-    /// The service over `db`.
+    /// The service over `db`, its operator routes closed.
     pub fn with_db(db: Db) -> TodoApi {
-        TodoApi::new(AppState { db })
+        TodoApi::new(AppState { db, admin_token: None })
+    }
+
+    /// The service over `db`, its operator routes open to `admin_token`.
+    pub fn with_admin(db: Db, admin_token: Option<String>) -> TodoApi {
+        TodoApi::new(AppState { db, admin_token })
     }
 }
