@@ -29,6 +29,8 @@ pub fn emit(router: &Router) -> TokenStream {
         /// then one for requests no route took.
         #[doc(hidden)]
         #[inline(always)]
+        // `metrics_buckets: [1, 2.5]` may mix integer and float literals.
+        #[allow(clippy::unnecessary_cast)]
         fn __mambo_metrics() -> &'static ::mambo::observe::metrics::RouterMetrics {
             ::mambo::__mambo_needs_metrics!();
             static SLOTS: [::mambo::observe::metrics::RouteSlot; #slots] =
