@@ -334,3 +334,45 @@ print("parsed")
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+mod child {
+    use mambo::prelude::*;
+
+    #[route(GET "/items/:item")]
+    async fn item(item: u32) -> String {
+        format!("item {item}")
+    }
+
+    mambo::router! {
+        /// Records nothing itself when mounted: its parent's dispatch does,
+        /// and its own `metrics:` route is left out of the parent.
+        pub struct Shop {
+            routes: [item],
+            metrics: "/shop-metrics",
+        }
+    }
+}
+
+mambo::router! {
+    struct Parent {
+        routes: [x],
+        metrics: "/metrics",
+        scope "/shops/:shop" {
+            mount: child::Shop,
+        },
+    }
+}
+
+#[tokio::test]
+async fn a_mounted_router_is_counted_under_its_full_patterns() {
+    let client = TestClient::new(Parent::new());
+    assert_eq!(client.get("/shops/7/items/3").send().await.text(), "item 3");
+    assert_eq!(client.get("/shops/7/shop-metrics").send().await.status(), StatusCode::NOT_FOUND);
+    let text = client.get("/metrics").send().await.text().to_owned();
+    let samples = samples(&text);
+    assert_eq!(
+        samples["mambo_http_requests_total{method=GET,route=/shops/:shop/items/:item,status=2xx}"],
+        1.0
+    );
+    assert_eq!(samples["mambo_http_requests_total{method=,route=unmatched,status=4xx}"], 1.0);
+}
