@@ -92,6 +92,7 @@ mod trace;
 use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+#[cfg(feature = "tls")]
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -728,7 +729,7 @@ impl Listening {
         }
         let trigger = trigger.unwrap_or_else(|| Box::pin(shutdown::signal()));
         tracing::info!(target: "mambo::server", addr = %local_addr, mode = ?shared.config.mode, "serving");
-        run::serve(Arc::new(shared), listeners, trigger).await
+        run::serve(shared.start(), listeners, trigger).await
     }
 }
 
@@ -774,7 +775,7 @@ where
 {
     // No per-client table: it would cost a few KiB per call and count nothing.
     let config = Config { max_connections_per_client: None, ..Config::default() };
-    let shared = Arc::new(Shared::new(router, config));
+    let shared = Shared::new(router, config).start();
     let info = crate::context::ConnInfo {
         remote_addr: None,
         local_addr: None,
