@@ -185,11 +185,14 @@ fn deadline_passed(
     timeout: std::time::Duration,
     body_stalled: bool,
 ) -> Response {
+    use crate::observe::server::{STATS, count};
     if body_stalled {
+        count(&STATS.timeouts_408);
         tracing::warn!(route = route.pattern, ?timeout, "request body stalled past the deadline");
         Error::with_code(StatusCode::REQUEST_TIMEOUT, 40800, "the request body arrived too slowly")
             .into_response()
     } else {
+        count(&STATS.timeouts_504);
         tracing::warn!(route = route.pattern, ?timeout, "handler timed out");
         Error::new(StatusCode::GATEWAY_TIMEOUT, "the handler did not answer in time")
             .into_response()
@@ -208,6 +211,7 @@ fn note_route(response: &mut Response, route: &RouteInfo) {
 /// message, which the client does not see.
 #[cold]
 fn handler_panicked(route: &RouteInfo, panic: &(dyn std::any::Any + Send)) -> Response {
+    crate::observe::server::count(&crate::observe::server::STATS.panics);
     let message = panic_message(panic);
     tracing::error!(route = route.pattern, panic = message, "handler panicked");
     let mut response = Error::internal().into_response();

@@ -290,6 +290,7 @@ impl HttpBody for IncomingBody {
                 ready!(this.wait(cx));
                 this.stop_waiting();
                 this.timed_out = true;
+                crate::observe::server::count(&crate::observe::server::STATS.timeouts_408);
                 Poll::Ready(Some(Err(BodyTimedOut.into())))
             }
         }

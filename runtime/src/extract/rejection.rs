@@ -47,6 +47,8 @@
 //! | 50301 | 503 | the server | overloaded: the in-flight limit is reached ([`Server::max_in_flight`](crate::Server::max_in_flight)) |
 //! | 50302 | 503 | the server | too many connections ([`Server::max_connections`](crate::Server::max_connections)) |
 //! | 50303 | 503 | the server | too many connections from this client ([`Server::max_connections_per_client`](crate::Server::max_connections_per_client)) |
+//! | 50304 | 503 | [`Health::ready`](crate::observe::health::Health::ready) | not ready: a readiness check failed, timed out or panicked, or the application is warming up ([`Health::set_ready`](crate::observe::health::Health::set_ready)) |
+//! | 50305 | 503 | [`Health::ready`](crate::observe::health::Health::ready) | shutting down: a [linked](crate::Server::health) server started its graceful shutdown |
 //! | 50400 | 504 | the route guard | the handler did not answer within its timeout |
 //!
 //! # Your codes

@@ -117,6 +117,7 @@ fn close_after(response: &mut Response) {
 /// The 500 that replaces a panic in the router.
 #[cold]
 fn panicked(panic: &(dyn std::any::Any + Send), trace: &RequestTrace) -> Response {
+    crate::observe::server::count(&crate::observe::server::STATS.panics);
     let message = panic_message(panic);
     tracing::error!(target: TARGET, parent: trace.span(), panic = message, "request panicked, answering 500");
     Error::internal().into_response()
