@@ -470,3 +470,17 @@ async fn metrics_are_behind_the_admin_token() {
     assert!(!text.contains("/todos/999"), "a raw path became a label:\n{text}");
     server.stop().await;
 }
+
+/// Liveness and readiness (the database check) over the socket.
+#[tokio::test]
+async fn probes_answer_live_and_ready() {
+    let server = TestServer::in_memory();
+    let live = server.get("/healthz").await;
+    assert_eq!(live.status, StatusCode::OK);
+    assert_eq!(&live.body[..], br#"{"status":"ok"}"#);
+    let ready = server.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::OK);
+    let body: Value = serde_json::from_slice(&ready.body).unwrap();
+    assert_eq!(body["checks"]["database"]["status"], "ok", "{body}");
+    server.stop().await;
+}

@@ -29,7 +29,7 @@
 //! ```
 
 use mambo_examples::todo::db::IN_MEMORY;
-use mambo_examples::todo::{Db, TodoApi};
+use mambo_examples::todo::{AppState, Db, TodoApi};
 use tracing_subscriber::EnvFilter;
 
 /// The system allocator, mimalloc or jemalloc, by cargo feature (see
@@ -90,7 +90,15 @@ async fn main() -> std::io::Result<()> {
         .init();
     let db = Db::open(&options.db)
         .map_err(|err| std::io::Error::other(format!("opening {}: {err}", options.db)))?;
-    let server = mambo_examples::server_env::server(&options.addr, options.reuse_port);
+    let admin_token = std::env::var("TODO_ADMIN_TOKEN").ok().filter(|token| !token.is_empty());
+    if admin_token.is_none() {
+        println!("operator routes (/internal/..) closed: set TODO_ADMIN_TOKEN to open them");
+    }
+    let state = AppState::new(db).with_admin_token(admin_token);
+    // `/readyz` turns 503 when shutdown starts; `server_env` reads
+    // `MAMBO_SHUTDOWN_DELAY_SECS`, how long the server still serves then.
+    let server =
+        mambo_examples::server_env::server(&options.addr, options.reuse_port).health(&state.health);
     let listening = server.listen()?;
     mambo_examples::alloc::start_trimming();
     let storage =
@@ -100,9 +108,5 @@ async fn main() -> std::io::Result<()> {
         listening.local_addr(),
         mambo_examples::alloc::SUMMARY
     );
-    let admin_token = std::env::var("TODO_ADMIN_TOKEN").ok().filter(|token| !token.is_empty());
-    if admin_token.is_none() {
-        println!("operator routes (/internal/..) closed: set TODO_ADMIN_TOKEN to open them");
-    }
-    listening.serve(TodoApi::with_admin(db, admin_token)).await
+    listening.serve(TodoApi::new(state)).await
 }

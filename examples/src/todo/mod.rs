@@ -3,6 +3,7 @@
 //! | route | answer |
 //! |---|---|
 //! | `GET /health` | `{"status":"ok","todos":N}` |
+//! | `GET /healthz`, `GET /readyz` | liveness; readiness (the database answers a ping; 503 from the start of shutdown) |
 //! | `GET /todos?done=&limit=&offset=` | the todos, by id |
 //! | `POST /todos` `{"title":"..","done":false}` | 201 + `location` + the todo |
 //! | `GET /todos/:id` | the todo |
@@ -41,8 +42,11 @@ pub mod error;
 pub mod handlers;
 pub mod model;
 
+use std::time::Duration;
+
 use mambo::FromRef;
 use mambo::middleware::{AccessLog, Cors, RequestId};
+use mambo::observe::health::Health;
 
 use self::admin::RequireAdmin;
 
@@ -58,6 +62,36 @@ pub struct AppState {
     /// The bearer token of the operator routes (`/internal/..`); `None`
     /// closes them.
     pub admin_token: Option<String>,
+    /// Liveness and readiness; readiness pings the database. Link it to the
+    /// server with [`Server::health`](mambo::Server::health).
+    pub health: Health,
+}
+
+impl AppState {
+    /// The state over `db`, operator routes closed.
+    pub fn new(db: Db) -> AppState {
+        let health = Health::new().check("database", Duration::from_secs(1), {
+            let db = db.clone();
+            move || {
+                let db = db.clone();
+                async move { db.count().await.map(drop) }
+            }
+        });
+        AppState { db, admin_token: None, health }
+    }
+
+    /// Opens the operator routes to `authorization: Bearer <token>`.
+    pub fn with_admin_token(mut self, token: Option<String>) -> AppState {
+        self.admin_token = token;
+        self
+    }
+}
+
+/// Lets the probes take `State<Health>`.
+impl FromRef<AppState> for Health {
+    fn from_ref(state: &AppState) -> Health {
+        state.health.clone()
+    }
 }
 
 /// Lets handlers take `State<Db>` instead of the whole [`AppState`].
@@ -74,6 +108,8 @@ mambo::router! {
         middleware: [RequestId, AccessLog, Cors = mambo::middleware::Cors::permissive()],
         routes: [
             handlers::health,
+            handlers::healthz,
+            handlers::readyz,
             handlers::list_todos,
             handlers::create_todo,
             handlers::get_todo,
@@ -90,11 +126,11 @@ mambo::router! {
 impl TodoApi {
     /// The service over `db`, its operator routes closed.
     pub fn with_db(db: Db) -> TodoApi {
-        TodoApi::new(AppState { db, admin_token: None })
+        TodoApi::new(AppState::new(db))
     }
 
     /// The service over `db`, its operator routes open to `admin_token`.
     pub fn with_admin(db: Db, admin_token: Option<String>) -> TodoApi {
-        TodoApi::new(AppState { db, admin_token })
+        TodoApi::new(AppState::new(db).with_admin_token(admin_token))
     }
 }
