@@ -106,3 +106,23 @@ impl RequestTrace {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With no subscriber, a request opens nothing, reads no clock and
+    /// parses no header, whatever it carries, with or without `otel`.
+    #[test]
+    fn nobody_listening_opens_nothing() {
+        let request = http::Request::get("/todos/7")
+            .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+            .body(())
+            .unwrap();
+        let trace = RequestTrace::start(&request, &ConnInfo::default());
+        assert!(trace.span().is_none());
+        assert!(trace.start.is_none());
+        #[cfg(feature = "otel")]
+        assert!(trace.otel.is_none() && trace.activate().is_none());
+    }
+}
