@@ -52,13 +52,18 @@ impl Protocol {
             if value.is_empty() {
                 continue;
             }
-            return match value.to_ascii_lowercase().as_str() {
-                "http/protobuf" => Ok(Some(Protocol::HttpProtobuf)),
-                "grpc" => Ok(Some(Protocol::Grpc)),
-                _ => Err(OtelError(Kind::Protocol { var, value: value.to_owned() })),
-            };
+            return Self::parse(var, value).map(Some);
         }
         Ok(None)
+    }
+
+    /// The protocol `var` names with `value`.
+    fn parse(var: &'static str, value: &str) -> Result<Protocol, OtelError> {
+        match value.to_ascii_lowercase().as_str() {
+            "http/protobuf" => Ok(Protocol::HttpProtobuf),
+            "grpc" => Ok(Protocol::Grpc),
+            _ => Err(OtelError(Kind::Protocol { var, value: value.to_owned() })),
+        }
     }
 }
 
@@ -421,6 +426,18 @@ impl std::error::Error for OtelError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn protocols_by_their_specification_names() {
+        assert_eq!(Protocol::parse(PROTOCOL, "grpc").unwrap(), Protocol::Grpc);
+        assert_eq!(Protocol::parse(PROTOCOL, "HTTP/Protobuf").unwrap(), Protocol::HttpProtobuf);
+        let err = Protocol::parse(TRACES_PROTOCOL, "http/json").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` is `http/json`: mambo exports over \
+             `http/protobuf` or `grpc`"
+        );
+    }
 
     #[test]
     fn init_needs_a_runtime() {

@@ -3,10 +3,11 @@
 //! by `RequestId`, finished by the server; and the trace id `AccessLog`
 //! prints.
 //!
-//! Everything here but [`inject`] is reached only when the server opened a
-//! span for the request, which it does only when a subscriber listens to
-//! [`TARGET`] at `INFO`; the entry points are `#[inline]` checks in front
-//! of `#[cold]` bodies.
+//! The server opens a span only when a subscriber listens to [`TARGET`] at
+//! `INFO`; what the router and `RequestId` record is behind a thread-local
+//! read that says whether the request being polled has one (`#[inline]`
+//! checks in front of `#[cold]` bodies). [`inject`] and the access log's
+//! trace id read the current span, whatever it is.
 
 use std::cell::Cell;
 use std::fmt;
