@@ -119,6 +119,9 @@ pub fn guard<F>(
 where
     F: Future<Output = Response>,
 {
+    // Called inside the request's span, once the route is known.
+    #[cfg(feature = "otel")]
+    crate::observe::otel::record_route(route);
     Guard { handler: CatchUnwind::new(handler), deadline: None, timeout, route }
 }
 
@@ -218,6 +221,8 @@ fn handler_panicked(route: &RouteInfo, panic: &(dyn std::any::Any + Send)) -> Re
     if let Some(report) = crate::error::report_of_mut(&mut response) {
         report.push_source(format!("panicked: {message}"));
     }
+    #[cfg(feature = "otel")]
+    crate::observe::otel::mark_panic(&mut response);
     response
 }
 
