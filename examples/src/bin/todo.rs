@@ -20,6 +20,10 @@
 //! activation, `LISTEN_FDS`; see `mambo_examples::socket_activation`), it
 //! serves that one instead of binding `--addr`.
 //!
+//! With `--features otel`, `OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318`
+//! (and the other `OTEL_*` variables) exports a trace per request; see
+//! `mambo::observe::otel`.
+//!
 //! Operator routes (`/internal/metrics`, Prometheus and OpenMetrics) open
 //! when `TODO_ADMIN_TOKEN` is set, to `authorization: Bearer <token>`:
 //!
@@ -82,12 +86,7 @@ async fn main() -> std::io::Result<()> {
         }
         return Ok(());
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    let telemetry = init_logging()?;
     let db = Db::open(&options.db)
         .map_err(|err| std::io::Error::other(format!("opening {}: {err}", options.db)))?;
     let admin_token = std::env::var("TODO_ADMIN_TOKEN").ok().filter(|token| !token.is_empty());
@@ -108,5 +107,53 @@ async fn main() -> std::io::Result<()> {
         listening.local_addr(),
         mambo_examples::alloc::SUMMARY
     );
-    listening.serve(TodoApi::new(state)).await
+    listening.serve(TodoApi::new(state)).await?;
+    telemetry.shutdown().await;
+    Ok(())
+}
+
+/// The log output (`RUST_LOG`, default `info`), and with the `otel`
+/// feature and `OTEL_EXPORTER_OTLP_ENDPOINT` (or `_TRACES_ENDPOINT`) set,
+/// an OpenTelemetry trace per request exported over OTLP (the `OTEL_*`
+/// variables configure it).
+fn init_logging() -> std::io::Result<Telemetry> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
+    let registry = tracing_subscriber::registry().with(filter).with(fmt);
+    #[cfg(feature = "otel")]
+    if ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some())
+    {
+        let otel = mambo::observe::otel::init().map_err(std::io::Error::other)?;
+        registry.with(otel.layer()).init();
+        return Ok(Telemetry { otel: Some(otel) });
+    }
+    registry.init();
+    Ok(Telemetry {
+        #[cfg(feature = "otel")]
+        otel: None,
+    })
+}
+
+/// What has to be flushed before the process ends.
+struct Telemetry {
+    #[cfg(feature = "otel")]
+    otel: Option<mambo::observe::otel::OtelGuard>,
+}
+
+impl Telemetry {
+    /// Exports the spans still waiting.
+    async fn shutdown(self) {
+        #[cfg(feature = "otel")]
+        if let Some(otel) = self.otel
+            && let Err(err) = otel.shutdown().await
+        {
+            eprintln!("exporting the last traces failed: {err}");
+        }
+    }
 }
