@@ -5,6 +5,7 @@
 //! cargo xtask attack [--quick] [--case NAME] [--list] [--allocator system|system-trim|mimalloc|jemalloc]
 //! cargo xtask fuzz --minutes N [--target NAME]
 //! cargo xtask restart [--quick] [--app hello|todo] [--only rolling|swap]
+//! cargo xtask observe [--quick]
 //! cargo xtask expand     # the example routers after macro expansion
 //! cargo xtask routes     # the hello example's ROUTES table
 //! ```
@@ -12,6 +13,7 @@
 mod attack;
 mod bench;
 mod fuzz;
+mod observe;
 mod restart;
 mod util;
 
@@ -55,6 +57,14 @@ commands:
       --app NAME        hello (default) or todo
       --only CHECK      rolling or swap: run one check, print its figures, leave RELIABILITY.md
       --write-nginx-conf  regenerate examples/deploy/nginx.conf from the configuration the check runs
+  observe [--quick]         the todo example (release) scraped by a real Prometheus and profiled:
+                            sends known traffic, then checks Prometheus's answers (counts, rate,
+                            histogram_quantile for /todos/:id) and reads the CPU and heap profiles
+                            with `go tool pprof -top`; installs prometheus and golang-go with
+                            apt-get if missing; 127.0.0.1 only, about a minute; writes
+                            bench-results/observe.md and the observe section of BENCHMARKS.md
+    options:
+      --quick           10 s of traffic instead of 24 s; BENCHMARKS.md is left alone
   expand [PACKAGE]          print a crate's library after macro expansion (default mambo-examples:
                             the hello and todo routers; mambo-github-router for the GitHub set)
   routes                    print the hello example's route table
@@ -67,6 +77,7 @@ fn main() -> ExitCode {
         Some("attack") => attack::Options::parse(&args[1..]).and_then(|opts| attack::run(&opts)),
         Some("fuzz") => fuzz::Options::parse(&args[1..]).and_then(|opts| fuzz::run(&opts)),
         Some("restart") => restart::Options::parse(&args[1..]).and_then(|opts| restart::run(&opts)),
+        Some("observe") => observe::Options::parse(&args[1..]).and_then(|opts| observe::run(&opts)),
         Some("expand") => util::expand(args.get(1).map(String::as_str)),
         Some("routes") => util::routes(),
         Some("help" | "--help" | "-h") | None => {

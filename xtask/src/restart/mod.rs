@@ -17,7 +17,7 @@
 //! child process is stopped on every way out (errors, panics, Ctrl-C; the
 //! kernel sends them SIGTERM if the xtask is killed outright).
 
-mod child;
+pub(crate) mod child;
 mod instance;
 mod load;
 mod migrate;
