@@ -19,13 +19,15 @@ use crate::restart::child::Guarded;
 pub const CPU_PATHS: [&str; 2] = ["/debug/pprof/profile", "/internal/debug/pprof/profile"];
 /// Where the heap profile may be served, likewise.
 pub const HEAP_PATHS: [&str; 2] = ["/debug/pprof/heap", "/internal/debug/pprof/heap"];
-/// A frame of Mambo's dispatch names one of these (the generated router
-/// is `TodoApi`; the runtime is `mambo::...`).
-pub const DISPATCH_MARKERS: [&str; 2] = ["TodoApi", "mambo::"];
+/// A frame of Mambo's dispatch names one of these, best first: the
+/// generated router (`TodoApi::__mambo_group_0::{{closure}}` and the
+/// like, unless inlined away), the runtime's request handling, any frame
+/// of the runtime.
+pub const DISPATCH_MARKERS: [&str; 3] = ["TodoApi", "mambo::server::request", "mambo::"];
 /// "Top frames": the dispatch must be among this many, by cumulative time.
 pub const TOP_RANKS: usize = 30;
 /// Lines of each `-top` kept for the report.
-pub const EXCERPT_LINES: usize = 15;
+pub const EXCERPT_LINES: usize = 20;
 /// How long `go tool pprof` may take.
 const PPROF_WITHIN: Duration = Duration::from_secs(60);
 /// Load generators while the CPU profile runs.
@@ -61,13 +63,12 @@ impl Top {
         self.header.iter().find_map(|l| l.strip_prefix(key)?.strip_prefix(':').map(str::trim))
     }
 
-    /// The first row (1-based rank) whose function names one of `markers`,
-    /// preferring one that also says `dispatch`.
+    /// The first row (1-based rank) whose function names `markers[0]`, or
+    /// failing that `markers[1]`, and so on.
     pub fn find(&self, markers: &[&str]) -> Option<(usize, &TopRow)> {
-        let named = |r: &&TopRow| markers.iter().any(|m| r.name.contains(m));
-        let mut matches = self.rows.iter().enumerate().filter(|(_, r)| named(r));
-        let first = matches.clone().next();
-        matches.find(|(_, r)| r.name.contains("dispatch")).or(first).map(|(i, r)| (i + 1, r))
+        markers.iter().find_map(|m| {
+            self.rows.iter().enumerate().find(|(_, r)| r.name.contains(m)).map(|(i, r)| (i + 1, r))
+        })
     }
 }
 
@@ -156,8 +157,10 @@ pub struct Setup<'a> {
 /// Takes both profiles and reads them with `go tool pprof`.
 pub fn run(setup: &Setup<'_>) -> Result<Profiles, String> {
     let mut out = Profiles::default();
-    cpu(setup, &mut out)?;
+    // The heap first: the CPU profiler keeps its sample table (tens of MB)
+    // for the life of the process, and would top the heap profile after.
     heap(setup, &mut out)?;
+    cpu(setup, &mut out)?;
     Ok(out)
 }
 
@@ -380,46 +383,49 @@ fn excerpt(title: &str, command: &str, text: &str) -> Excerpt {
 mod tests {
     use super::*;
 
-    /// Go 1.19's `-top -cum` of a profile pprof-rs wrote (shortened).
+    /// Go 1.19's `-top -cum` of a CPU profile from `mambo::observe::pprof`
+    /// (its example server under load; shortened).
     const TOP: &str = "\
-File: todo
+File: pprof
 Type: cpu
-Time: Jan 2, 2026 at 10:00am (UTC)
-Duration: 5.01s, Total samples = 2.10s (41.92%)
-Showing nodes accounting for 1.90s, 90.48% of 2.10s total
-Dropped 120 nodes (cum <= 0.01s)
+Time: Dec 2, 2026 at 4:31am (UTC)
+Duration: 5s, Total samples = 1.25s (25.05%)
+Showing nodes accounting for 1.25s, 100% of 1.25s total
       flat  flat%   sum%        cum   cum%
-         0     0%     0%      2.05s 97.62%  std::sys::unix::thread::Thread::new::thread_start
-     0.01s  0.48%  0.48%      1.20s 57.14%  hyper::proto::h1::dispatch::Dispatcher<D,Bs,I,T>::poll_catch
-         0     0%  0.48%      0.80s 38.10%  <mambo_examples::todo::TodoApi as mambo::router::Router>::dispatch::{{closure}}
-     0.50s 23.81% 24.29%      0.50s 23.81%  __libc_sendto
+         0     0%     0%      1.25s   100%  std::sys::backtrace::__rust_begin_short_backtrace
+     0.01s  0.81%  0.81%      1.22s 97.58%  tokio::runtime::scheduler::multi_thread::worker::Context::run_task
+     0.02s  1.61%  2.42%      1.21s 96.77%  mambo::server::conn::serve::{{closure}}
+         0     0%  2.42%      1.18s 94.35%  hyper::proto::h1::dispatch::Dispatcher<D,Bs,I,T>::poll_write
+         0     0%  2.42%      1.18s 94.35%  mambo::server::request::handle::{{closure}}
+         0     0%  2.42%      1.18s 94.35%  pprof::App::__mambo_group_0::{{closure}}
+     1.18s 94.35% 96.77%      1.18s 94.35%  pprof::spin_the_cpu
+         0     0% 98.39%      0.01s  0.81%  <core::hash::sip::Hasher<S> as core::hash::Hasher>::write
 ";
 
     #[test]
     fn parses_the_header_and_rows() {
         let top = parse_top(TOP);
         assert_eq!(top.header_value("Type"), Some("cpu"));
-        assert_eq!(top.header_value("File"), Some("todo"));
-        assert_eq!(top.header.len(), 6);
-        assert_eq!(top.rows.len(), 4);
+        assert_eq!(top.header_value("File"), Some("pprof"));
+        assert_eq!(top.header.len(), 5);
+        assert_eq!(top.rows.len(), 8);
         assert_eq!(top.rows[1].flat, "0.01s");
-        assert_eq!(top.rows[1].cum_pct, 57.14);
-        assert_eq!(
-            top.rows[2].name,
-            "<mambo_examples::todo::TodoApi as mambo::router::Router>::dispatch::{{closure}}"
-        );
-        assert_eq!(top.rows[3].flat_pct, 23.81);
+        assert_eq!(top.rows[1].cum_pct, 97.58);
+        assert_eq!(top.rows[0].cum_pct, 100.0);
+        assert_eq!(top.rows[6].flat_pct, 94.35);
+        assert_eq!(top.rows[7].name, "<core::hash::sip::Hasher<S> as core::hash::Hasher>::write");
     }
 
     #[test]
-    fn finds_the_dispatch_frame() {
+    fn finds_the_best_dispatch_frame() {
         let top = parse_top(TOP);
         let (rank, row) = top.find(&DISPATCH_MARKERS).unwrap();
-        assert_eq!(rank, 3);
-        assert!(row.name.contains("dispatch"));
+        assert_eq!((rank, row.name.as_str()), (5, "mambo::server::request::handle::{{closure}}"));
+        let todo = parse_top(&TOP.replace("pprof::App", "mambo_examples::todo::TodoApi"));
+        assert_eq!(todo.find(&DISPATCH_MARKERS).unwrap().0, 6, "the generated router first");
+        let server_only = parse_top(&TOP.replace("mambo::server::request", "x"));
+        assert_eq!(server_only.find(&DISPATCH_MARKERS).unwrap().0, 3, "any Mambo frame");
         assert!(top.find(&["axum::"]).is_none());
-        let no_dispatch = parse_top(&TOP.replace("::dispatch", "::call"));
-        assert_eq!(no_dispatch.find(&DISPATCH_MARKERS).unwrap().0, 3, "any Mambo frame");
     }
 
     #[test]

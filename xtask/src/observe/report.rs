@@ -92,10 +92,13 @@ pub fn section(inputs: &Inputs<'_>) -> String {
         "Rules: counters are exact. Rates are evaluated over {w} s windows ending 2 s before the \
          paced phase ended (so every sample in them is steady state) and compared with the \
          client's rate over the same window, within {rel:.0} % plus {slack} requests per window \
-         (integer counts at the window's two samples, scrape timing). A quantile lies in the \
-         bucket of the true server-side quantile (linear interpolation inside it); server time \
-         is below the client's round trip, so it must be finite, above 0 and at most the upper \
-         bound of the bucket holding the client's largest round trip.\n\n",
+         (integer counts at the window's two samples, scrape timing). `histogram_quantile` \
+         interpolates linearly inside the bucket that holds the true server-side quantile, so \
+         its answer can sit anywhere in that bucket, above the client's own figure too. Server \
+         time is below the round trip request by request, so the answer must be finite, above 0 \
+         and at most the upper bound of the bucket holding the client's p50 in the same window \
+         (for p50) or the client's largest round trip (for p99, where a stall delays both \
+         alike).\n\n",
         w = plan.window_secs(),
         rel = checks::RATE_RELATIVE * 100.0,
         slack = checks::RATE_SLACK_REQUESTS,

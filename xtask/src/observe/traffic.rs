@@ -121,7 +121,17 @@ impl Traffic {
 
     /// The round-trip times of the requests of `kinds`, in seconds, sorted.
     pub fn latencies(&self, kinds: &[Kind]) -> Vec<f64> {
-        let mut v: Vec<f64> = self.of(kinds).map(|s| s.latency.as_secs_f64()).collect();
+        self.latencies_in(kinds, f64::NEG_INFINITY, f64::INFINITY)
+    }
+
+    /// [`latencies`](Traffic::latencies) of the requests that ended in
+    /// (`from`, `to`].
+    pub fn latencies_in(&self, kinds: &[Kind], from: f64, to: f64) -> Vec<f64> {
+        let mut v: Vec<f64> = self
+            .of(kinds)
+            .filter(|s| s.done_at > from && s.done_at <= to)
+            .map(|s| s.latency.as_secs_f64())
+            .collect();
         v.sort_by(f64::total_cmp);
         v
     }
@@ -251,6 +261,7 @@ mod tests {
         assert_eq!(t.body_bytes(&[Kind::Create]), (3, 10));
         assert_eq!(t.body_bytes(&[Kind::Hit, Kind::Miss]), (12, 40));
         assert_eq!(t.latencies(&[Kind::Hit]), [0.002, 0.003, 0.009]);
+        assert_eq!(t.latencies_in(&[Kind::Hit, Kind::Miss], 2.0, 3.5), [0.002, 0.005]);
     }
 
     #[test]
