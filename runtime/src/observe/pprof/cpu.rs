@@ -1,12 +1,9 @@
 //! CPU profiles: pprof-rs's `SIGPROF` sampler, one profile at a time.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use http::StatusCode;
 use http::header::CONTENT_TYPE;
 use pprof::protos::Message as _;
@@ -14,7 +11,8 @@ use pprof::{Frames, ProfilerGuardBuilder, Report, UnresolvedReport};
 use serde::Deserialize;
 
 use super::{
-    PARAM_OUT_OF_RANGE_CODE, PROFILE_RUNNING_CODE, blocking, pprof_response, profiler_failed,
+    PARAM_OUT_OF_RANGE_CODE, PROFILE_RUNNING_CODE, blocking, forget_symbols, gzip, pprof_response,
+    profiler_failed,
 };
 use crate::error::Error;
 use crate::response::{IntoResponse, Response};
@@ -215,6 +213,7 @@ async fn record(params: ProfileParams) -> Result<Response, Error> {
         drop(claim);
         let report =
             resolve(unresolved.map_err(|error| profiler_failed("the CPU profile", error))?);
+        forget_symbols();
         match format {
             ProfileFormat::Pprof => encode_pprof(&report)
                 .map(|gzipped| pprof_response(gzipped, "attachment; filename=\"profile.pb.gz\"")),
@@ -310,11 +309,7 @@ fn cut_signal_frames(frames: &mut Vec<Vec<pprof::Symbol>>) {
 /// The report as gzipped `profile.proto`.
 fn encode_pprof(report: &Report) -> Result<Vec<u8>, Error> {
     let profile = report.pprof().map_err(|error| profiler_failed("the CPU profile", error))?;
-    let proto = profile.encode_to_vec();
-    let mut gzip = GzEncoder::new(Vec::with_capacity(proto.len() / 4), Compression::default());
-    gzip.write_all(&proto)
-        .and_then(|()| gzip.finish())
-        .map_err(|error| profiler_failed("gzip", error))
+    gzip(&profile.encode_to_vec())
 }
 
 /// The report as an SVG flame graph; a one-line SVG that says so when

@@ -1,12 +1,14 @@
 //! Heap profiles: jemalloc's sampling profiler, dumped by `jemalloc_pprof`.
 
 use std::ffi::c_char;
+use std::io::Read as _;
 
 use http::StatusCode;
+use pprof::protos::{Message as _, Profile};
 
 use super::{
-    HEAP_PROFILING_INACTIVE_CODE, HEAP_PROFILING_OFF_CODE, blocking, pprof_response,
-    profiler_failed,
+    HEAP_PROFILING_INACTIVE_CODE, HEAP_PROFILING_OFF_CODE, blocking, forget_symbols, gzip,
+    pprof_response, profiler_failed,
 };
 use crate::error::Error;
 use crate::response::{IntoResponse, Response};
@@ -127,10 +129,45 @@ async fn dump() -> Result<Response, Error> {
     }
     // jemalloc writes the dump to a temporary file, which is read back,
     // symbolized and gzipped: blocking work.
-    let gzipped = blocking("the heap profile could not be built", move || ctl.dump_pprof())
-        .await?
-        .map_err(|error| profiler_failed("the heap profile", format!("{error:#}")))?;
+    let gzipped = blocking("the heap profile could not be built", move || {
+        let dumped = ctl.dump_pprof();
+        drop(ctl);
+        forget_symbols();
+        let dumped =
+            dumped.map_err(|error| profiler_failed("the heap profile", format!("{error:#}")))?;
+        with_allocator_frames_dropped(&dumped)
+    })
+    .await??;
     Ok(pprof_response(gzipped, "attachment; filename=\"heap.pb.gz\""))
+}
+
+/// The frames of the allocator itself, from the Rust side's entry into it
+/// down to jemalloc's own stack walk: the `drop_frames` of the profile, a
+/// regular expression that pprof matches against whole function names,
+/// cutting each stack at the first (outermost) match. Without it every
+/// stack's leaf would be jemalloc's `prof_backtrace_impl`, and `-top`
+/// would say nothing. Go's own heap profiles have their allocator frames
+/// removed the same way.
+const ALLOCATOR_FRAMES: &str = concat!(
+    // The global allocator's shims and `alloc::alloc`.
+    r"__rust_(alloc|alloc_zeroed|realloc)|__rustc::__rust_(alloc|alloc_zeroed|realloc)",
+    r"|__rg_(alloc|alloc_zeroed|realloc)|<tikv_jemallocator::Jemalloc as core::alloc::.*",
+    r"|alloc::alloc::.*|<alloc::alloc::Global as core::alloc::Allocator>::.*",
+    // jemalloc: its entry points (prefixed or not), what they inline, and
+    // its profiler.
+    r"|_rjem_.*|je_.*|do_rallocx|imalloc.*|prof_backtrace.*",
+    r"|malloc|calloc|realloc|mallocx|rallocx|posix_memalign|aligned_alloc",
+);
+
+/// Adds [`ALLOCATOR_FRAMES`] to jemalloc_pprof's gzipped profile.
+fn with_allocator_frames_dropped(gzipped: &[u8]) -> Result<Vec<u8>, Error> {
+    let failed = |error: &dyn std::fmt::Display| profiler_failed("the heap profile", error);
+    let mut proto = Vec::new();
+    flate2::read::GzDecoder::new(gzipped).read_to_end(&mut proto).map_err(|e| failed(&e))?;
+    let mut profile = Profile::decode(proto.as_slice()).map_err(|e| failed(&e))?;
+    profile.drop_frames = i64::try_from(profile.string_table.len()).map_err(|e| failed(&e))?;
+    profile.string_table.push(ALLOCATOR_FRAMES.to_owned());
+    gzip(&profile.encode_to_vec())
 }
 
 #[cfg(test)]

@@ -126,20 +126,36 @@
 //!   An idle process is not sampled at all: a profile of an idle server is
 //!   empty. Linux counts that CPU time in scheduler ticks, so a frequency
 //!   above the kernel's tick rate (`CONFIG_HZ`, often 250) gives fewer
-//!   samples than asked for.
+//!   samples than asked for, and the CPU time shown (samples × `1/F` s)
+//!   falls short by as much.
 //! - Only while a profile runs: otherwise no signal, no timer, nothing is
 //!   recorded. A client that disconnects stops its profile.
+//! - Memory: the first profile makes pprof-rs allocate its sample table,
+//!   about 68 MB (16 384 slots of 4 KB, one 128-frame stack each), which
+//!   it keeps for the life of the process and replaces at the end of each
+//!   profile (so twice that for a moment). Mambo empties the symbolizer's cache of parsed
+//!   debug info after each profile (tens of MB, more with full debug
+//!   info). A heap profile of the process shows both.
 //! - Samples whose interrupted instruction lies in `libc`, `libgcc`,
-//!   `libpthread` or the vDSO are dropped (pprof-rs's blocklist): walking
-//!   the stack from inside the unwinder itself can deadlock the thread.
-//!   Time spent in system calls and in libc's `memcpy` is missing from the
-//!   profile for that reason.
+//!   `libpthread` or the vDSO are dropped (pprof-rs's advice): a signal that
+//!   lands inside the unwinder (a panic unwinding, a backtrace being taken)
+//!   would walk the stack with the unwinder's lock held, and deadlock the
+//!   thread. Time spent in system calls and in libc's `memcpy` is missing
+//!   from CPU profiles for that reason.
 //! - Stacks are walked with the DWARF unwinder (no frame pointers needed),
-//!   and at most 128 frames deep; symbols are resolved from the binary's
-//!   own debug info after the profile ends, on a blocking thread, so a
-//!   binary stripped of symbols gives addresses only.
-//! - Linux (and other Unix systems pprof-rs supports) only, like
-//!   `SIGPROF`.
+//!   at most 128 frames deep; symbols are resolved in-process from the
+//!   binary's symbol table and debug info after the profile ends, on a
+//!   blocking thread (a second or more for a large binary with full debug
+//!   info). A binary stripped of its symbols gives `Unknown` frames.
+//! - Heap profiles are jemalloc's: one allocation per 2^`lg_prof_sample`
+//!   bytes sampled, the stack recorded at allocation time, bytes scaled up
+//!   to estimate the whole. They are resolved by `jemalloc_pprof`, which in
+//!   a build with debug info names some frames by their short name
+//!   (`retain` for `app::cache::retain`) and leaves some as addresses. The
+//!   allocator's own frames (from `__rust_alloc` down into jemalloc) are
+//!   named in the profile's `drop_frames`, which `go tool pprof` applies.
+//! - Unix only (pprof-rs's `SIGPROF` sampler); heap profiles Linux only
+//!   (jemalloc_pprof maps addresses to objects with Linux-only code).
 //!
 //! [pprof-rs]: https://docs.rs/pprof
 
@@ -247,6 +263,27 @@ fn profiler_failed(what: &str, error: impl std::fmt::Display) -> Error {
         PROFILER_FAILED_CODE,
         format!("{what}: {error}"),
     )
+}
+
+/// Gzips an encoded `profile.proto`.
+fn gzip(proto: &[u8]) -> Result<Vec<u8>, Error> {
+    use std::io::Write as _;
+
+    let mut gzip = flate2::write::GzEncoder::new(
+        Vec::with_capacity(proto.len() / 4),
+        flate2::Compression::default(),
+    );
+    gzip.write_all(proto)
+        .and_then(|()| gzip.finish())
+        .map_err(|error| profiler_failed("gzip", error))
+}
+
+/// Frees the symbolizer's cache of parsed debug info and symbol tables,
+/// filled to resolve a profile's addresses: tens of MiB that would
+/// otherwise stay for the life of the process, to save the next profile a
+/// fraction of a second.
+fn forget_symbols() {
+    backtrace::clear_symbol_cache();
 }
 
 /// Runs CPU-bound or blocking profiler work off the runtime's threads.
