@@ -1,7 +1,8 @@
 //! CPU profiles over a real socket: a busy server profiled for a second
 //! answers a pprof profile that decodes, with samples in the functions that
-//! burned the CPU, or a flame graph; bad parameters are 400s and a second
-//! profile at the same time a 409.
+//! burned the CPU, or a flame graph; bad parameters are 400s, a second
+//! profile at the same time a 409, and a client that goes away frees the
+//! profiler.
 
 #[path = "pprof/support.rs"]
 mod support;
@@ -10,6 +11,7 @@ use std::hint::black_box;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use mambo::observe::pprof::{self, ProfileParams};
 use mambo::prelude::*;
@@ -185,4 +187,48 @@ async fn heap_without_jemalloc_is_a_501() {
     let response = client.get("/debug/pprof/heap").send().await;
     assert_eq!(response.status(), StatusCode::NOT_IMPLEMENTED, "{}", response.text());
     assert!(response.text().starts_with(r#"{"code":50100,"#), "{}", response.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_away_stops_its_profile() {
+    use tokio::io::AsyncWriteExt as _;
+    use tokio::net::TcpStream;
+
+    async fn start_long_profile(addr: SocketAddr) -> TcpStream {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let request = "GET /debug/pprof/profile?seconds=60 HTTP/1.1\r\nhost: test\r\n\r\n";
+        stream.write_all(request.as_bytes()).await.unwrap();
+        stream
+    }
+
+    let _turn = ONE_PROFILE_AT_A_TIME.lock().await;
+    let addr = serve(App::new());
+    let mut long = start_long_profile(addr).await;
+    // Wait until it runs: then a second one is refused. A probe that ran
+    // first made the long one a 409: start that one again.
+    let started = Instant::now();
+    loop {
+        match get(addr, "/debug/pprof/profile?seconds=1&frequency=1").await.status {
+            409 => break,
+            200 => {
+                if long.try_read(&mut [0; 64]).is_ok_and(|read| read > 0) {
+                    long = start_long_profile(addr).await;
+                }
+            }
+            status => panic!("probe answered {status}"),
+        }
+        assert!(started.elapsed() < support::STEP, "the long profile never started");
+    }
+    drop(long);
+    // Once the server sees the connection closed, the profiler is free.
+    let started = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let status = get(addr, "/debug/pprof/profile?seconds=1&frequency=1").await.status;
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 409);
+        assert!(started.elapsed() < Duration::from_secs(10), "still running after 10 s");
+    }
 }

@@ -54,6 +54,9 @@ async fn heap_profile_decodes_with_samples() {
         .map(|t| (&*profile.string_table[t.ty as usize], &*profile.string_table[t.unit as usize]))
         .collect();
     assert_eq!(types, [("inuse_space", "bytes")]);
+    // The allocator's frames are named for `go tool pprof` to drop.
+    let drop_frames = &profile.string_table[profile.drop_frames as usize];
+    assert!(drop_frames.contains("|_rjem_.*|"), "{drop_frames}");
 
     let stacks = stacks(&profile);
     assert!(!stacks.is_empty(), "no samples");

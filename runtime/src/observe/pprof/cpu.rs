@@ -7,7 +7,7 @@ use std::time::Duration;
 use http::StatusCode;
 use http::header::CONTENT_TYPE;
 use pprof::protos::Message as _;
-use pprof::{Frames, ProfilerGuardBuilder, Report, UnresolvedReport};
+use pprof::{Frames, ProfilerGuard, ProfilerGuardBuilder, Report, UnresolvedReport};
 use serde::Deserialize;
 
 use super::{
@@ -135,7 +135,7 @@ pub enum ProfileFormat {
 /// and building the report (resolving symbols, encoding, compressing) run
 /// on Tokio's blocking threads. The profiler stops as soon as the time is
 /// up, or when the client goes away and the request is dropped. See
-/// [the module](self) for the costs and limits, and for why these routes
+/// [the module](super) for the costs and limits, and for why these routes
 /// belong behind authentication.
 ///
 /// # Errors
@@ -200,6 +200,7 @@ async fn record(params: ProfileParams) -> Result<Response, Error> {
         pprof::Error::Running => running(),
         error => profiler_failed("the CPU profiler did not start", error),
     })?;
+    let profiling = Profiling { guard: Some(guard), claim: Some(claim) };
 
     tokio::time::sleep(Duration::from_secs(params.seconds)).await;
 
@@ -208,9 +209,7 @@ async fn record(params: ProfileParams) -> Result<Response, Error> {
         // Take the samples and stop the profiler first: resolving symbols
         // is slow, and need not be in the profile, nor keep the next one
         // waiting.
-        let unresolved = guard.report().build_unresolved();
-        drop(guard);
-        drop(claim);
+        let unresolved = profiling.stop();
         let report =
             resolve(unresolved.map_err(|error| profiler_failed("the CPU profile", error))?);
         forget_symbols();
@@ -222,6 +221,42 @@ async fn record(params: ProfileParams) -> Result<Response, Error> {
         }
     })
     .await?
+}
+
+/// A running profile: the profiler and the claim on it.
+///
+/// Stopping pprof-rs's profiler allocates and fills its next sample table
+/// (68 MB, tens of milliseconds): [`stop`](Profiling::stop) is called on a
+/// blocking thread, and a profile dropped before that (the client went
+/// away) is stopped on one too.
+struct Profiling {
+    guard: Option<ProfilerGuard<'static>>,
+    claim: Option<Claim>,
+}
+
+impl Profiling {
+    /// The samples so far; then stops the profiler and frees it for the
+    /// next profile.
+    fn stop(mut self) -> pprof::Result<UnresolvedReport> {
+        let guard = self.guard.take().expect("stopped once");
+        let unresolved = guard.report().build_unresolved();
+        drop(guard);
+        drop(self.claim.take());
+        unresolved
+    }
+}
+
+impl Drop for Profiling {
+    fn drop(&mut self) {
+        let (Some(guard), claim) = (self.guard.take(), self.claim.take()) else {
+            return;
+        };
+        let stop = move || drop((guard, claim));
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(stop)),
+            Err(_) => stop(),
+        }
+    }
 }
 
 /// The 409 for a second profile.

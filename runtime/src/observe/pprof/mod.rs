@@ -200,9 +200,11 @@ pub const HEAP_PROFILING_INACTIVE_CODE: u32 = 50304;
 /// The application must make jemalloc its global allocator with profiling
 /// on: one line, [`jemalloc_heap_profiling!`], in the binary crate. Each
 /// sampled stack (one per 512 KiB allocated, on average) is resolved to
-/// function names here, on a blocking thread; a dump is a few
-/// milliseconds of work and a small temporary file (jemalloc writes its
-/// dump to the temporary directory, which must be writable).
+/// function names here, on a blocking thread: 75 to 150 ms for a small
+/// release binary, as the symbolizer parses the binary's symbols each time
+/// (see [the costs](self#costs-and-limits)). jemalloc writes its
+/// dump to a small file in the temporary directory, which must be
+/// writable.
 ///
 /// # Errors
 ///
