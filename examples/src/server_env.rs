@@ -9,6 +9,7 @@
 //! | `MAMBO_HEADER_READ_TIMEOUT_SECS` | [`header_read_timeout`](mambo::Server::header_read_timeout) |
 //! | `MAMBO_REQUEST_TIMEOUT_SECS` | [`request_timeout`](mambo::Server::request_timeout) |
 //! | `MAMBO_BODY_READ_TIMEOUT_SECS` | [`body_read_timeout`](mambo::Server::body_read_timeout) |
+//! | `MAMBO_SHUTDOWN_DELAY_SECS` | [`shutdown_delay`](mambo::Server::shutdown_delay) |
 //! | `MAMBO_REUSE_PORT` | [`reuse_port`](mambo::Server::reuse_port) |
 //!
 //! Timeouts are seconds, fractions allowed (`2.5`); `MAMBO_REUSE_PORT` is
@@ -53,6 +54,9 @@ pub fn apply(mut server: mambo::Server) -> Result<mambo::Server, String> {
     }
     if let Some(t) = read("MAMBO_BODY_READ_TIMEOUT_SECS")? {
         server = server.body_read_timeout(t);
+    }
+    if let Some(t) = read("MAMBO_SHUTDOWN_DELAY_SECS")? {
+        server = server.shutdown_delay(t);
     }
     if let Some(on) = read_switch("MAMBO_REUSE_PORT")? {
         server = server.reuse_port(on);

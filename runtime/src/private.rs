@@ -124,6 +124,9 @@ pub fn guard<F>(
 where
     F: Future<Output = Response>,
 {
+    // Called inside the request's span, once the route is known.
+    #[cfg(feature = "otel")]
+    crate::observe::otel::record_route(route);
     Guard { handler: CatchUnwind::new(handler), deadline: None, timeout, route }
 }
 
@@ -190,11 +193,14 @@ fn deadline_passed(
     timeout: std::time::Duration,
     body_stalled: bool,
 ) -> Response {
+    use crate::observe::server::{STATS, count};
     if body_stalled {
+        count(&STATS.timeouts_408);
         tracing::warn!(route = route.pattern, ?timeout, "request body stalled past the deadline");
         Error::with_code(StatusCode::REQUEST_TIMEOUT, 40800, "the request body arrived too slowly")
             .into_response()
     } else {
+        count(&STATS.timeouts_504);
         tracing::warn!(route = route.pattern, ?timeout, "handler timed out");
         Error::new(StatusCode::GATEWAY_TIMEOUT, "the handler did not answer in time")
             .into_response()
@@ -213,12 +219,15 @@ fn note_route(response: &mut Response, route: &RouteInfo) {
 /// message, which the client does not see.
 #[cold]
 fn handler_panicked(route: &RouteInfo, panic: &(dyn std::any::Any + Send)) -> Response {
+    crate::observe::server::count(&crate::observe::server::STATS.panics);
     let message = panic_message(panic);
     tracing::error!(route = route.pattern, panic = message, "handler panicked");
     let mut response = Error::internal().into_response();
     if let Some(report) = crate::error::report_of_mut(&mut response) {
         report.push_source(format!("panicked: {message}"));
     }
+    #[cfg(feature = "otel")]
+    crate::observe::otel::mark_panic(&mut response);
     response
 }
 
@@ -408,6 +417,28 @@ macro_rules! __mambo_needs_tower {
     () => {
         ::core::compile_error!(
             "`layer(..)` and `service` routes in `router!` need mambo's `tower` feature: write `mambo = { version = \"..\", features = [\"tower\"] }` in Cargo.toml"
+        );
+    };
+}
+
+/// `router!` calls this in a router with a `metrics:` route: without the
+/// `metrics` feature, it says what to do.
+#[cfg(feature = "metrics")]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __mambo_needs_metrics {
+    () => {};
+}
+
+/// `router!` calls this in a router with a `metrics:` route: without the
+/// `metrics` feature, it says what to do.
+#[cfg(not(feature = "metrics"))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __mambo_needs_metrics {
+    () => {
+        ::core::compile_error!(
+            "`metrics:` in `router!` needs mambo's `metrics` feature: write `mambo = { version = \"..\", features = [\"metrics\"] }` in Cargo.toml"
         );
     };
 }

@@ -18,7 +18,12 @@ fn main() {
         std::fs::write(out, generate(&table, router, &[], None)).unwrap();
         if router == "GithubApi" {
             let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join("BenchApi.rs");
-            let code = generate(&table, "BenchApi", &HELLO_ROUTES, Some("BenchLayerApi"));
+            let code = generate(
+                &table,
+                "BenchApi",
+                &HELLO_ROUTES,
+                Some(("BenchLayerApi", "BenchMetricsApi")),
+            );
             std::fs::write(out, code).unwrap();
         }
     }
@@ -84,9 +89,15 @@ fn ident(name: &str) -> String {
 }
 
 /// The handlers of `table` (and `extra_routes`, the hello endpoints) and a
-/// router `router` listing them all; with `layered`, a second router of that
-/// name over the same routes behind [`LAYER`].
-fn generate(table: &str, router: &str, extra_routes: &[&str], layered: Option<&str>) -> String {
+/// router `router` listing them all; with `variants`, two more routers of
+/// those names over the same routes: one behind [`LAYER`], one recording
+/// metrics (exposed on `/internal/metrics`).
+fn generate(
+    table: &str,
+    router: &str,
+    extra_routes: &[&str],
+    variants: Option<(&str, &str)>,
+) -> String {
     let mut code = String::new();
     let mut names: Vec<String> = extra_routes.iter().map(|r| r.to_string()).collect();
     if !extra_routes.is_empty() {
@@ -118,8 +129,9 @@ fn generate(table: &str, router: &str, extra_routes: &[&str], layered: Option<&s
         rows.push(format!("({method:?}, {pattern:?})"));
     }
     writeln!(code, "mambo::router! {{\n    /// Every route of the table.\n    pub struct {router} {{\n        routes: [{}],\n    }}\n}}", names.join(", ")).unwrap();
-    if let Some(layered) = layered {
+    if let Some((layered, metered)) = variants {
         writeln!(code, "mambo::router! {{\n    /// `{router}` behind one tower layer, for measuring what a layer costs.\n    pub struct {layered} {{\n        middleware: [{LAYER}],\n        routes: [{}],\n    }}\n}}", names.join(", ")).unwrap();
+        writeln!(code, "mambo::router! {{\n    /// `{router}` recording per-route metrics, for measuring what they cost.\n    pub struct {metered} {{\n        routes: [{}],\n        scope \"/internal\" {{ metrics: \"/metrics\" }},\n    }}\n}}", names.join(", ")).unwrap();
     }
     if extra_routes.is_empty() {
         writeln!(code, "/// `(method, pattern)` of each route, in `ROUTES` order.\npub const TABLE: &[(&str, &str)] = &[{}];", rows.join(", ")).unwrap();

@@ -79,7 +79,7 @@ use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use mambo_examples::hello::{Hello, Message, Status};
-use mambo_github_router::bench::{BenchApi, BenchLayerApi};
+use mambo_github_router::bench::{BenchApi, BenchLayerApi, BenchMetricsApi};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 /// Allocations counted in counted scopes, all threads.
@@ -349,6 +349,13 @@ pub async fn serve_mambo_layer(io: DuplexStream) {
     mambo::server::serve_connection(io, BenchLayerApi::new()).await;
 }
 
+/// [`BenchMetricsApi`] on one connection: `mambo-bench-server-metrics`'s
+/// router (the same routes recording per-route metrics), served like
+/// [`serve_mambo`].
+pub async fn serve_mambo_metrics(io: DuplexStream) {
+    mambo::server::serve_connection(io, BenchMetricsApi::new()).await;
+}
+
 /// [`BenchApi`] on one connection: `mambo-bench-server`'s router, the routes
 /// of [`serve_mambo_layer`] without the layer.
 pub async fn serve_bench(io: DuplexStream) {
@@ -588,35 +595,40 @@ pub struct Comparison {
     pub mambo: Measured,
     /// Mambo's server, the routes behind one tower layer.
     pub mambo_layer: Measured,
+    /// Mambo's server, the routes recording per-route metrics.
+    pub mambo_metrics: Measured,
     /// The raw hyper service.
     pub raw_hyper: Measured,
 }
 
-/// Measures `endpoint` on Mambo, on Mambo behind one tower layer and on raw
+/// Measures `endpoint` on Mambo, on Mambo behind one tower layer, on Mambo
+/// recording metrics and on raw
 /// hyper, `requests` requests each after [`WARMUP`].
 pub fn compare(endpoint: Endpoint, requests: usize) -> Comparison {
     let request = endpoint.request();
     let mambo = measure_server(serve_mambo, &request, WARMUP, requests);
     let mambo_layer = measure_server(serve_mambo_layer, &request, WARMUP, requests);
+    let mambo_metrics = measure_server(serve_mambo_metrics, &request, WARMUP, requests);
     let raw_hyper = measure_server(serve_raw_hyper, &request, WARMUP, requests);
-    Comparison { endpoint, mambo, mambo_layer, raw_hyper }
+    Comparison { endpoint, mambo, mambo_layer, mambo_metrics, raw_hyper }
 }
 
 /// Allocations per request on the endpoint called `endpoint` (see
 /// [`ENDPOINTS`]), over `requests` requests after [`WARMUP`], by server:
-/// `mambo`, `mambo+layer` and `raw-hyper`. For the `xtask bench alloc`
+/// `mambo`, `mambo+layer`, `mambo+metrics` and `raw-hyper`. For the `xtask bench alloc`
 /// suite; the calling binary must install [`CountingAllocator`].
 ///
 /// # Panics
 ///
 /// If `endpoint` is not one of [`ENDPOINTS`], or as [`measure_server`].
-pub fn measure(endpoint: &str, requests: usize) -> [(&'static str, Counts); 3] {
+pub fn measure(endpoint: &str, requests: usize) -> [(&'static str, Counts); 4] {
     let endpoint =
         Endpoint::named(endpoint).unwrap_or_else(|| panic!("unknown endpoint {endpoint:?}"));
     let c = compare(endpoint, requests);
     [
         ("mambo", c.mambo.counts),
         ("mambo+layer", c.mambo_layer.counts),
+        ("mambo+metrics", c.mambo_metrics.counts),
         ("raw-hyper", c.raw_hyper.counts),
     ]
 }

@@ -22,9 +22,12 @@ fn mambo_allocates_no_more_per_request_than_raw_hyper() {
     println!("{:<10} {:>10} {:>14} {:>14}", "endpoint", "server", "allocs/req", "bytes/req");
     for endpoint in ENDPOINTS {
         let c = alloc_harness::compare(endpoint, REQUESTS);
-        for (server, m) in
-            [("mambo", &c.mambo), ("mambo+layer", &c.mambo_layer), ("raw hyper", &c.raw_hyper)]
-        {
+        for (server, m) in [
+            ("mambo", &c.mambo),
+            ("mambo+layer", &c.mambo_layer),
+            ("mambo+metrics", &c.mambo_metrics),
+            ("raw hyper", &c.raw_hyper),
+        ] {
             println!(
                 "{:<10} {:>10} {:>14.2} {:>14.1}   (allocs, requests): {:?}, {} excluded",
                 endpoint.name,
@@ -45,6 +48,8 @@ fn mambo_allocates_no_more_per_request_than_raw_hyper() {
         assert_eq!(mambo.body, endpoint.body, "{}", endpoint.name);
         let layered = alloc_harness::parse(&c.mambo_layer.first_response);
         assert_eq!(mambo, layered, "{}: Mambo answered differently behind a layer", endpoint.name);
+        let metered = alloc_harness::parse(&c.mambo_metrics.first_response);
+        assert_eq!(mambo, metered, "{}: Mambo answered differently with metrics", endpoint.name);
 
         if c.mambo.counts.allocs_per_request() > c.raw_hyper.counts.allocs_per_request() {
             worse.push(format!(
@@ -114,6 +119,30 @@ fn one_tower_layer_adds_a_fixed_number_of_allocations() {
     }
 }
 
+/// Per-route metrics (`mambo-bench-server-metrics`'s router: the same
+/// routes with `metrics:`) allocate nothing per request: the same steady
+/// count as without, on every endpoint.
+#[test]
+fn metrics_add_no_allocation_per_request() {
+    for (endpoint, (name, zero)) in ENDPOINTS.into_iter().zip(STEADY_ALLOCS) {
+        let c = alloc_harness::compare(endpoint, REQUESTS);
+        let metered = steady(&c.mambo_metrics);
+        println!(
+            "{name}: mambo {}, mambo+metrics {metered} allocs/req; bytes/req {:.1} -> {:.1}",
+            steady(&c.mambo),
+            c.mambo.counts.bytes_per_request(),
+            c.mambo_metrics.counts.bytes_per_request()
+        );
+        assert_eq!(metered, zero, "{name}: with metrics: {:?}", c.mambo_metrics.histogram);
+        assert!(
+            c.mambo_metrics.counts.bytes_per_request() <= c.mambo.counts.bytes_per_request() + 1.0,
+            "{name}: metrics allocate bytes: {} vs {}",
+            c.mambo_metrics.counts,
+            c.mambo.counts
+        );
+    }
+}
+
 #[test]
 fn the_counter_counts_allocations_and_bytes() {
     let ((), counts) = alloc_harness::count(|| {
@@ -170,13 +199,13 @@ fn the_harness_sees_one_extra_allocation_per_request() {
 /// The xtask entry point measures what `compare` does.
 #[test]
 fn measure_by_name() {
-    let [("mambo", mambo), ("mambo+layer", layer), ("raw-hyper", raw)] =
+    let [("mambo", mambo), ("mambo+layer", layer), ("mambo+metrics", metered), ("raw-hyper", raw)] =
         alloc_harness::measure("plaintext", 100)
     else {
         panic!("servers out of order");
     };
     // Up to two requests are left out when the wall clock's second changes.
-    for counts in [mambo, layer, raw] {
+    for counts in [mambo, layer, metered, raw] {
         assert!((98..=100).contains(&counts.requests), "{counts}");
     }
     assert!(mambo.allocs_per_request() <= raw.allocs_per_request(), "mambo {mambo}, raw {raw}");

@@ -84,6 +84,8 @@ fn codes_the_framework_produces_are_listed() {
         ClientAddrRejection::Unknown.code(),
         ExtensionRejection::Missing { type_name: "T" }.code(),
         mambo::tower::SERVICE_FAILED_CODE,
+        mambo::observe::health::NOT_READY_CODE,
+        mambo::observe::health::SHUTTING_DOWN_CODE,
     ];
     let listed = reference();
     for code in produced {

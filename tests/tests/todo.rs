@@ -61,6 +61,10 @@ impl Reply {
 
 impl TestServer {
     fn start(db: Db) -> TestServer {
+        TestServer::start_with(TodoApi::with_db(db))
+    }
+
+    fn start_with(api: TodoApi) -> TestServer {
         let (stop, stopped) = oneshot::channel::<()>();
         let listening = mambo::Server::bind("127.0.0.1:0")
             .with_graceful_shutdown(async {
@@ -69,7 +73,7 @@ impl TestServer {
             .listen()
             .unwrap();
         let addr = listening.local_addr();
-        let task = tokio::spawn(listening.serve(TodoApi::with_db(db)));
+        let task = tokio::spawn(listening.serve(api));
         let client = Client::builder(TokioExecutor::new()).build_http();
         TestServer { addr, stop, task, client }
     }
@@ -417,5 +421,66 @@ async fn a_file_database_outlives_the_server() {
     // An in-memory database starts empty every time.
     let server = TestServer::in_memory();
     assert_eq!(server.get("/todos").await.json(), json!([]));
+    server.stop().await;
+}
+
+/// The operator routes: closed without a token, 401 with a wrong one, and
+/// with the right one, the metrics of the requests served over the socket,
+/// under the route's pattern.
+#[tokio::test]
+async fn metrics_are_behind_the_admin_token() {
+    let closed = TestServer::in_memory();
+    let reply = closed.get("/internal/metrics").await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    closed.stop().await;
+
+    let api = TodoApi::with_admin(Db::open_in_memory().unwrap(), Some("s3cret".into()));
+    let server = TestServer::start_with(api);
+    let todo = server.create("scrape me").await;
+    assert_eq!(server.get(&format!("/todos/{}", todo.id)).await.status, StatusCode::OK);
+    assert_eq!(server.get("/todos/999").await.status, StatusCode::NOT_FOUND);
+    let wrong = server
+        .send(Method::GET, "/internal/metrics", &[("authorization", "Bearer nope")], Bytes::new())
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let reply = server
+        .send(Method::GET, "/internal/metrics", &[("authorization", "Bearer s3cret")], Bytes::new())
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let text = std::str::from_utf8(&reply.body).unwrap();
+    // Other tests of this binary serve the same router type in parallel,
+    // and its counters are per type: each series is there, counting at
+    // least this test's requests.
+    let count = |series: &str| -> u64 {
+        let line = text.lines().find(|line| line.starts_with(series));
+        let line = line.unwrap_or_else(|| panic!("no `{series}` in\n{text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(
+        count(r#"mambo_http_requests_total{route="/todos/:id",method="GET",status="2xx"}"#) >= 1
+    );
+    assert!(
+        count(r#"mambo_http_requests_total{route="/todos/:id",method="GET",status="4xx"}"#) >= 1
+    );
+    assert!(count(r#"mambo_http_requests_total{route="/todos",method="POST",status="2xx"}"#) >= 1);
+    assert!(
+        count(r#"mambo_http_requests_total{route="/internal/metrics",method="GET",status="4xx"}"#)
+            >= 2
+    );
+    assert!(!text.contains("/todos/999"), "a raw path became a label:\n{text}");
+    server.stop().await;
+}
+
+/// Liveness and readiness (the database check) over the socket.
+#[tokio::test]
+async fn probes_answer_live_and_ready() {
+    let server = TestServer::in_memory();
+    let live = server.get("/healthz").await;
+    assert_eq!(live.status, StatusCode::OK);
+    assert_eq!(&live.body[..], br#"{"status":"ok"}"#);
+    let ready = server.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::OK);
+    let body: Value = serde_json::from_slice(&ready.body).unwrap();
+    assert_eq!(body["checks"]["database"]["status"], "ok", "{body}");
     server.stop().await;
 }

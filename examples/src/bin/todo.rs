@@ -19,9 +19,21 @@
 //! `examples/deploy/`). Started with a socket to serve (systemd socket
 //! activation, `LISTEN_FDS`; see `mambo_examples::socket_activation`), it
 //! serves that one instead of binding `--addr`.
+//!
+//! With `--features otel`, `OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318`
+//! (and the other `OTEL_*` variables) exports a trace per request; see
+//! `mambo::observe::otel`.
+//!
+//! Operator routes (`/internal/metrics`, Prometheus and OpenMetrics) open
+//! when `TODO_ADMIN_TOKEN` is set, to `authorization: Bearer <token>`:
+//!
+//! ```text
+//! TODO_ADMIN_TOKEN=s3cret cargo run -p mambo-examples --bin todo
+//! curl -H 'authorization: Bearer s3cret' localhost:3000/internal/metrics
+//! ```
 
 use mambo_examples::todo::db::IN_MEMORY;
-use mambo_examples::todo::{Db, TodoApi};
+use mambo_examples::todo::{AppState, Db, TodoApi};
 use tracing_subscriber::EnvFilter;
 
 /// The system allocator, mimalloc or jemalloc, by cargo feature (see
@@ -74,15 +86,18 @@ async fn main() -> std::io::Result<()> {
         }
         return Ok(());
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    let telemetry = init_logging()?;
     let db = Db::open(&options.db)
         .map_err(|err| std::io::Error::other(format!("opening {}: {err}", options.db)))?;
-    let server = mambo_examples::server_env::server(&options.addr, options.reuse_port);
+    let admin_token = std::env::var("TODO_ADMIN_TOKEN").ok().filter(|token| !token.is_empty());
+    if admin_token.is_none() {
+        println!("operator routes (/internal/..) closed: set TODO_ADMIN_TOKEN to open them");
+    }
+    let state = AppState::new(db).with_admin_token(admin_token);
+    // `/readyz` turns 503 when shutdown starts; `server_env` reads
+    // `MAMBO_SHUTDOWN_DELAY_SECS`, how long the server still serves then.
+    let server =
+        mambo_examples::server_env::server(&options.addr, options.reuse_port).health(&state.health);
     let listening = server.listen()?;
     mambo_examples::alloc::start_trimming();
     let storage =
@@ -92,5 +107,53 @@ async fn main() -> std::io::Result<()> {
         listening.local_addr(),
         mambo_examples::alloc::SUMMARY
     );
-    listening.serve(TodoApi::with_db(db)).await
+    listening.serve(TodoApi::new(state)).await?;
+    telemetry.shutdown().await;
+    Ok(())
+}
+
+/// The log output (`RUST_LOG`, default `info`), and with the `otel`
+/// feature and `OTEL_EXPORTER_OTLP_ENDPOINT` (or `_TRACES_ENDPOINT`) set,
+/// an OpenTelemetry trace per request exported over OTLP (the `OTEL_*`
+/// variables configure it).
+fn init_logging() -> std::io::Result<Telemetry> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
+    let registry = tracing_subscriber::registry().with(filter).with(fmt);
+    #[cfg(feature = "otel")]
+    if ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some())
+    {
+        let otel = mambo::observe::otel::init().map_err(std::io::Error::other)?;
+        registry.with(otel.layer()).init();
+        return Ok(Telemetry { otel: Some(otel) });
+    }
+    registry.init();
+    Ok(Telemetry {
+        #[cfg(feature = "otel")]
+        otel: None,
+    })
+}
+
+/// What has to be flushed before the process ends.
+struct Telemetry {
+    #[cfg(feature = "otel")]
+    otel: Option<mambo::observe::otel::OtelGuard>,
+}
+
+impl Telemetry {
+    /// Exports the spans still waiting.
+    async fn shutdown(self) {
+        #[cfg(feature = "otel")]
+        if let Some(otel) = self.otel
+            && let Err(err) = otel.shutdown().await
+        {
+            eprintln!("exporting the last traces failed: {err}");
+        }
+    }
 }

@@ -25,6 +25,19 @@ pub async fn health(State(db): State<Db>) -> Result<Json<Health>, TodoError> {
     Ok(Json(Health { status: "ok", todos }))
 }
 
+/// `GET /healthz`: liveness, 200 while the process can answer at all.
+#[route(GET "/healthz")]
+pub async fn healthz(State(health): State<mambo::observe::health::Health>) -> Response {
+    health.live()
+}
+
+/// `GET /readyz`: readiness, 200 when the database answers a ping within a
+/// second, 503 while it does not and from the moment shutdown starts.
+#[route(GET "/readyz")]
+pub async fn readyz(State(health): State<mambo::observe::health::Health>) -> Response {
+    health.ready().await
+}
+
 /// `GET /todos?done=true&limit=20&offset=0`: the todos, by id.
 ///
 /// 400 (code 40002) when the query does not parse, 422 when `limit` is out

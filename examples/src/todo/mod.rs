@@ -3,11 +3,13 @@
 //! | route | answer |
 //! |---|---|
 //! | `GET /health` | `{"status":"ok","todos":N}` |
+//! | `GET /healthz`, `GET /readyz` | liveness; readiness (the database answers a ping; 503 from the start of shutdown) |
 //! | `GET /todos?done=&limit=&offset=` | the todos, by id |
 //! | `POST /todos` `{"title":"..","done":false}` | 201 + `location` + the todo |
 //! | `GET /todos/:id` | the todo |
 //! | `PATCH /todos/:id` `{"title":"..","done":true}` (each optional) | the changed todo |
 //! | `DELETE /todos/:id` | 204 |
+//! | `GET /internal/metrics` | Prometheus / OpenMetrics metrics (bearer token, see [`admin`]) |
 //!
 //! Errors are `{"code": …, "message": …}`: see [`TodoError`] for the
 //! service's own codes, and Mambo's rejection table for the framework's
@@ -34,13 +36,19 @@
 //! # }
 //! ```
 
+pub mod admin;
 pub mod db;
 pub mod error;
 pub mod handlers;
 pub mod model;
 
+use std::time::Duration;
+
 use mambo::FromRef;
 use mambo::middleware::{AccessLog, Cors, RequestId};
+use mambo::observe::health::Health;
+
+use self::admin::RequireAdmin;
 
 pub use self::db::Db;
 pub use self::error::TodoError;
@@ -51,6 +59,39 @@ pub use self::model::{NewTodo, Todo, TodoPatch};
 pub struct AppState {
     /// The todo store.
     pub db: Db,
+    /// The bearer token of the operator routes (`/internal/..`); `None`
+    /// closes them.
+    pub admin_token: Option<String>,
+    /// Liveness and readiness; readiness pings the database. Link it to the
+    /// server with [`Server::health`](mambo::Server::health).
+    pub health: Health,
+}
+
+impl AppState {
+    /// The state over `db`, operator routes closed.
+    pub fn new(db: Db) -> AppState {
+        let health = Health::new().check("database", Duration::from_secs(1), {
+            let db = db.clone();
+            move || {
+                let db = db.clone();
+                async move { db.count().await.map(drop) }
+            }
+        });
+        AppState { db, admin_token: None, health }
+    }
+
+    /// Opens the operator routes to `authorization: Bearer <token>`.
+    pub fn with_admin_token(mut self, token: Option<String>) -> AppState {
+        self.admin_token = token;
+        self
+    }
+}
+
+/// Lets the probes take `State<Health>`.
+impl FromRef<AppState> for Health {
+    fn from_ref(state: &AppState) -> Health {
+        state.health.clone()
+    }
 }
 
 /// Lets handlers take `State<Db>` instead of the whole [`AppState`].
@@ -67,18 +108,29 @@ mambo::router! {
         middleware: [RequestId, AccessLog, Cors = mambo::middleware::Cors::permissive()],
         routes: [
             handlers::health,
+            handlers::healthz,
+            handlers::readyz,
             handlers::list_todos,
             handlers::create_todo,
             handlers::get_todo,
             handlers::update_todo,
             handlers::delete_todo,
         ],
+        scope "/internal" {
+            middleware: [RequireAdmin = RequireAdmin::new(state.admin_token.as_deref())],
+            metrics: "/metrics",
+        },
     }
 }
 
 impl TodoApi {
-    /// The service over `db`.
+    /// The service over `db`, its operator routes closed.
     pub fn with_db(db: Db) -> TodoApi {
-        TodoApi::new(AppState { db })
+        TodoApi::new(AppState::new(db))
+    }
+
+    /// The service over `db`, its operator routes open to `admin_token`.
+    pub fn with_admin(db: Db, admin_token: Option<String>) -> TodoApi {
+        TodoApi::new(AppState::new(db).with_admin_token(admin_token))
     }
 }

@@ -7,7 +7,7 @@ use syn::{Ident, LitStr, Path, Type};
 use super::fallback::{self, Fallback};
 use super::gather::Sorted;
 use super::mount::{self, Mount, Mounted};
-use super::parse::{MiddlewareDef, RouterDef, ScopeDef, ServiceDef, TrailingSlashMode};
+use super::parse::{MetricsDef, MiddlewareDef, RouterDef, ScopeDef, ServiceDef, TrailingSlashMode};
 use crate::pattern::{self, Pattern};
 use crate::payload::{Arg, Payload};
 
@@ -56,6 +56,8 @@ pub struct Route {
     pub service: Option<usize>,
     /// For a route of a mounted router: where it goes in that router.
     pub mounted: Option<Mounted>,
+    /// Whether this is the `metrics:` route, which exposes the metrics.
+    pub metrics: bool,
 }
 
 impl Route {
@@ -119,6 +121,11 @@ impl Router {
     pub fn has_layers(&self) -> bool {
         self.middleware.iter().any(Middleware::is_layer)
     }
+
+    /// Whether the router records metrics: it has a `metrics:` route.
+    pub fn has_metrics(&self) -> bool {
+        self.routes.iter().any(|route| route.metrics)
+    }
 }
 
 /// The router's middleware and services, without any handler route (what
@@ -144,6 +151,14 @@ pub fn build(def: RouterDef, mut gathered: Sorted, errors: &mut Vec<syn::Error>)
     let mut field_names = Vec::new();
     let root = Pattern { segments: Vec::new() };
     walk(&def.body, &root, &[], &mut router, &mut gathered, &mut field_names, errors);
+    if let Some((keyword, _)) = &def.metrics_buckets
+        && !router.has_metrics()
+    {
+        errors.push(syn::Error::new(
+            keyword.span(),
+            "`metrics_buckets` configures the metrics of a `metrics:` route, and this router has none: add `metrics: \"/metrics\"`",
+        ));
+    }
     router
 }
 
@@ -192,7 +207,13 @@ fn walk(
             scope_middleware: scope_middleware.clone(),
             service: None,
             mounted: None,
+            metrics: false,
         });
+    }
+    if let Some(def) = &scope.metrics
+        && let Some(prefix) = &prefix
+    {
+        add_metrics_route(router, def, prefix, &scope_middleware, errors);
     }
     for def in &scope.services {
         let Some(prefix) = &prefix else { continue };
@@ -225,6 +246,7 @@ fn walk(
             scope_middleware: scope_middleware.clone(),
             service: Some(service),
             mounted: None,
+            metrics: false,
         });
     }
     if let Some(path) = &scope.fallback
@@ -240,6 +262,62 @@ fn walk(
         let base = prefix.clone().unwrap_or(Pattern { segments: Vec::new() });
         walk(inner, &base, &scope_middleware, router, gathered, field_names, errors);
     }
+}
+
+/// The `metrics:` route: `GET` on its path, under its scope's middleware.
+/// A router has one.
+fn add_metrics_route(
+    router: &mut Router,
+    def: &MetricsDef,
+    prefix: &Pattern,
+    scope_middleware: &[usize],
+    errors: &mut Vec<syn::Error>,
+) {
+    if let Some(first) = router.routes.iter().find(|route| route.metrics) {
+        let mut err = syn::Error::new(
+            def.keyword.span(),
+            "a router exposes its metrics on one route: remove this second `metrics:`",
+        );
+        err.combine(syn::Error::new(first.payload.name.span(), "the first `metrics:` is here"));
+        errors.push(err);
+        return;
+    }
+    let own = match pattern::parse(&def.path.value()) {
+        Ok(own) => own,
+        Err(err) => {
+            errors.push(syn::Error::new(def.path.span(), err.message));
+            return;
+        }
+    };
+    let pattern = own.prefixed(prefix);
+    if pattern.param_names().next().is_some() {
+        errors.push(syn::Error::new(
+            def.path.span(),
+            "the metrics route takes no parameter: write a plain path such as `metrics: \"/metrics\"`",
+        ));
+        return;
+    }
+    router.routes.push(Route {
+        index: router.routes.len(),
+        handler: syn::parse_quote_spanned!(def.keyword.span()=> metrics),
+        pattern,
+        methods: vec!["GET".to_owned()],
+        payload: Payload {
+            valid: true,
+            name: def.keyword.clone(),
+            is_async: true,
+            methods: vec![Ident::new("GET", def.keyword.span())],
+            path: def.path.clone(),
+            body_limit: None,
+            timeout_ms: None,
+            args: Vec::new(),
+            output: syn::ReturnType::Default,
+        },
+        scope_middleware: scope_middleware.to_vec(),
+        service: None,
+        mounted: None,
+        metrics: true,
+    });
 }
 
 /// The payload of a `service` route: no handler, no argument; the checks

@@ -248,6 +248,9 @@ impl MountPayload {
         let routes = router
             .routes
             .iter()
+            // A mounted router's metrics are its parent's: the parent's
+            // dispatch records them, on the parent's own `metrics:` route.
+            .filter(|route| !route.metrics)
             .map(|route| MountedEntry {
                 index: route.index,
                 pattern: LitStr::new(&route.pattern.to_text(), Span::call_site()),
@@ -440,6 +443,7 @@ pub fn add(
             scope_middleware: scope_middleware.to_vec(),
             mounted: Some(Mounted { mount: position, child_index: entry.index, skip }),
             service: None,
+            metrics: false,
         });
     }
 }

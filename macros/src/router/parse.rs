@@ -10,6 +10,8 @@
 //!     service GET | HEAD "/robots.txt" => ServeFile::new("robots.txt"),
 //!     mount: users::UsersApi,                // or a list: `mount: [a::A, b::B]`
 //!     fallback: not_found,                   // a `#[fallback]` handler for misses
+//!     metrics: "/metrics",                   // per-route metrics, exposed here (feature `metrics`)
+//!     metrics_buckets: [0.001, 0.01, 0.1],   // optional latency buckets, in seconds
 //!     scope "/admin" { middleware: [..], routes: [..], service .., mount: .., fallback: .., scope "/x" { .. } },
 //! }
 //! ```
@@ -50,6 +52,15 @@ pub struct ServiceDef {
     pub init: Expr,
 }
 
+/// A `metrics: "/path"` entry: the router records per-route metrics and
+/// exposes them on this route.
+#[derive(Clone)]
+pub struct MetricsDef {
+    /// The `metrics` keyword, for spans.
+    pub keyword: Ident,
+    pub path: LitStr,
+}
+
 /// A `scope "/prefix" { .. }` block, or the router's own body.
 #[derive(Clone)]
 pub struct ScopeDef {
@@ -64,6 +75,8 @@ pub struct ScopeDef {
     /// `fallback: ..`: what answers a miss under this scope (see
     /// `super::fallback`).
     pub fallback: Option<Path>,
+    /// `metrics: "/path"`.
+    pub metrics: Option<MetricsDef>,
 }
 
 /// The whole `router!` input.
@@ -74,6 +87,9 @@ pub struct RouterDef {
     pub name: Ident,
     pub state: Option<Type>,
     pub trailing_slash: TrailingSlashMode,
+    /// `metrics_buckets: [..]`: latency bucket bounds in seconds, with the
+    /// keyword for spans.
+    pub metrics_buckets: Option<(Ident, Vec<Expr>)>,
     pub body: ScopeDef,
 }
 
@@ -146,7 +162,7 @@ fn list<T: Parse>(input: ParseStream<'_>) -> syn::Result<Vec<T>> {
 }
 
 /// Keys allowed at the top level but not inside a scope.
-const TOP_LEVEL_ONLY: [&str; 2] = ["state", "trailing_slash"];
+const TOP_LEVEL_ONLY: [&str; 3] = ["state", "trailing_slash", "metrics_buckets"];
 
 fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Result<ScopeDef> {
     let mut scope = ScopeDef {
@@ -157,6 +173,7 @@ fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Re
         scopes: Vec::new(),
         mounts: Vec::new(),
         fallback: None,
+        metrics: None,
     };
     let mut seen: Vec<String> = Vec::new();
     let mut top = top;
@@ -202,6 +219,21 @@ fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Re
                 input.parse::<Token![:]>()?;
                 scope.fallback = Some(input.parse()?);
             }
+            "metrics" => {
+                input.parse::<Token![:]>()?;
+                let path: LitStr = input.parse().map_err(|err| {
+                    syn::Error::new(
+                        err.span(),
+                        "expected the path of the route that exposes the metrics: write `metrics: \"/metrics\"`",
+                    )
+                })?;
+                scope.metrics = Some(MetricsDef { keyword: key.clone(), path });
+            }
+            "metrics_buckets" if top.is_some() => {
+                input.parse::<Token![:]>()?;
+                let def = top.as_deref_mut().expect("checked above");
+                def.metrics_buckets = Some((key.clone(), list(input)?));
+            }
             "state" | "trailing_slash" if top.is_some() => {
                 input.parse::<Token![:]>()?;
                 let def = top.as_deref_mut().expect("checked above");
@@ -235,7 +267,7 @@ fn parse_entries(input: ParseStream<'_>, top: Option<&mut RouterDef>) -> syn::Re
                 return Err(syn::Error::new(
                     key.span(),
                     format!(
-                        "unknown router entry `{other}`: the entries are `state`, `trailing_slash`, `middleware`, `routes`, `service \"/pattern\" => service`, `mount`, `fallback` and `scope \"/prefix\" {{ .. }}`"
+                        "unknown router entry `{other}`: the entries are `state`, `trailing_slash`, `middleware`, `routes`, `service \"/pattern\" => service`, `mount`, `fallback`, `metrics`, `metrics_buckets` and `scope \"/prefix\" {{ .. }}`"
                     ),
                 ));
             }
@@ -268,6 +300,7 @@ impl Parse for RouterDef {
             name,
             state: None,
             trailing_slash: TrailingSlashMode::Strict,
+            metrics_buckets: None,
             body: ScopeDef {
                 prefix: None,
                 middleware: Vec::new(),
@@ -276,6 +309,7 @@ impl Parse for RouterDef {
                 scopes: Vec::new(),
                 mounts: Vec::new(),
                 fallback: None,
+                metrics: None,
             },
         };
         let body = parse_entries(&content, Some(&mut def))?;

@@ -234,6 +234,7 @@ mod tests {
                     scope_middleware: Vec::new(),
                     service: None,
                     mounted: None,
+                    metrics: false,
                 }
             })
             .collect()

@@ -118,6 +118,9 @@ pub struct IncomingBody {
     /// slowest rate allowed is hours of waiting).
     received: u32,
     timed_out: bool,
+    /// Where the route's metrics count the bytes read (`metrics` feature).
+    #[cfg(feature = "metrics")]
+    meter: Option<&'static std::sync::atomic::AtomicU64>,
 }
 
 pin_project_lite::pin_project! {
@@ -181,7 +184,21 @@ impl IncomingBody {
         gate: impl FnOnce() -> Arc<dyn ReadGate>,
     ) -> Self {
         let gate = (!inner.is_end_stream()).then(gate);
-        IncomingBody { inner, gate, wait: None, received: 0, timed_out: false }
+        IncomingBody {
+            inner,
+            gate,
+            wait: None,
+            received: 0,
+            timed_out: false,
+            #[cfg(feature = "metrics")]
+            meter: None,
+        }
+    }
+
+    /// Counts the bytes read from now on into `counter`.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn meter(&mut self, counter: &'static std::sync::atomic::AtomicU64) {
+        self.meter = Some(counter);
     }
 
     /// hyper's body, without the limits.
@@ -220,7 +237,15 @@ impl IncomingBody {
 
 impl From<hyper::body::Incoming> for IncomingBody {
     fn from(inner: hyper::body::Incoming) -> Self {
-        IncomingBody { inner, gate: None, wait: None, received: 0, timed_out: false }
+        IncomingBody {
+            inner,
+            gate: None,
+            wait: None,
+            received: 0,
+            timed_out: false,
+            #[cfg(feature = "metrics")]
+            meter: None,
+        }
     }
 }
 
@@ -251,6 +276,10 @@ impl HttpBody for IncomingBody {
                 if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref)) {
                     let len = data.map_or(0, |d| u32::try_from(d.len()).unwrap_or(u32::MAX));
                     this.received = this.received.saturating_add(len);
+                    #[cfg(feature = "metrics")]
+                    if let Some(meter) = this.meter {
+                        meter.fetch_add(u64::from(len), std::sync::atomic::Ordering::Relaxed);
+                    }
                 }
                 Poll::Ready(frame.map(|f| f.map_err(Into::into)))
             }
@@ -261,6 +290,7 @@ impl HttpBody for IncomingBody {
                 ready!(this.wait(cx));
                 this.stop_waiting();
                 this.timed_out = true;
+                crate::observe::server::count(&crate::observe::server::STATS.timeouts_408);
                 Poll::Ready(Some(Err(BodyTimedOut.into())))
             }
         }

@@ -55,6 +55,20 @@ impl std::fmt::Debug for UnsyncBoxBodyDebug {
 }
 
 impl Body {
+    /// Counts the bytes of this body into `counter` as they are read: a
+    /// body in memory at once, a connection's as it arrives. A boxed body
+    /// is not counted.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn meter(&mut self, counter: &'static std::sync::atomic::AtomicU64) {
+        match self {
+            Body::Empty | Body::Boxed(_) => {}
+            Body::Full(bytes) => {
+                counter.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+            Body::Incoming(incoming) => incoming.meter(counter),
+        }
+    }
+
     /// Boxes any body whose errors convert into [`BoxError`].
     pub fn boxed<B>(body: B) -> Self
     where

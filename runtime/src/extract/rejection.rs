@@ -44,13 +44,16 @@
 //! | 50003 | 500 | response headers, [`Redirect`](crate::response::Redirect) | a response header name or value is invalid |
 //! | 50004 | 500 | [`ExtensionRejection::Missing`], [`RequestIdValue`](crate::middleware::RequestIdValue) | a value a middleware must provide is missing: the middleware is not listed where the route is |
 //! | 50005 | 500 | [`SharedService`](crate::tower::SharedService) (feature `tower`) | a tower layer or service failed with an error it did not turn into a response |
-//! | 50006 | 500 | [`cpu_profile`](crate::observe::pprof::cpu_profile), [`heap_profile`](crate::observe::pprof::heap_profile) (feature `pprof`) | the profiler could not start, or its report could not be built |
+//! | 50006 | 500 | [`metrics::ENCODING_FAILED_CODE`](crate::observe::metrics::ENCODING_FAILED_CODE) (feature `metrics`) | a metric the application registered failed to encode for the `metrics:` route |
+//! | 50007 | 500 | [`cpu_profile`](crate::observe::pprof::cpu_profile), [`heap_profile`](crate::observe::pprof::heap_profile) (feature `pprof`) | the profiler could not start, or its report could not be built |
 //! | 50100 | 501 | [`heap_profile`](crate::observe::pprof::heap_profile) (feature `pprof`) | heap profiling is off: no jemalloc with `prof:true` in the process (feature `pprof-heap`) |
 //! | 50300 | 503 | [`Next`](crate::tower::Next) (feature `tower`) | a request reached a layer's inner service after its router was dropped |
 //! | 50301 | 503 | the server | overloaded: the in-flight limit is reached ([`Server::max_in_flight`](crate::Server::max_in_flight)) |
 //! | 50302 | 503 | the server | too many connections ([`Server::max_connections`](crate::Server::max_connections)) |
 //! | 50303 | 503 | the server | too many connections from this client ([`Server::max_connections_per_client`](crate::Server::max_connections_per_client)) |
-//! | 50304 | 503 | [`heap_profile`](crate::observe::pprof::heap_profile) (feature `pprof-heap`) | jemalloc's heap profiler is switched off (`prof.active` false) |
+//! | 50304 | 503 | [`Health::ready`](crate::observe::health::Health::ready) | not ready: a readiness check failed, timed out or panicked, or the application is warming up ([`Health::set_ready`](crate::observe::health::Health::set_ready)) |
+//! | 50305 | 503 | [`Health::ready`](crate::observe::health::Health::ready) | shutting down: a [linked](crate::Server::health) server started its graceful shutdown |
+//! | 50306 | 503 | [`heap_profile`](crate::observe::pprof::heap_profile) (feature `pprof-heap`) | jemalloc's heap profiler is switched off (`prof.active` false) |
 //! | 50400 | 504 | the route guard | the handler did not answer within its timeout |
 //!
 //! # Your codes

@@ -16,7 +16,9 @@ pub const ACCESS_LOG_TARGET: &str = "mambo::access";
 ///
 /// The event carries `method`, `path`, `route` (the matched pattern, or `-`),
 /// `status`, `latency_us` (microseconds, as an integer) and `request_id`
-/// (what [`RequestIdValue`] reads, or `-`).
+/// (what [`RequestIdValue`] reads, or `-`). With the `otel` feature, it
+/// also carries `trace_id`: the request's OpenTelemetry trace id in 32 hex
+/// digits, or `-` outside a trace (see `mambo::observe::otel`).
 ///
 /// The latency runs from this middleware's `before` until its `after`, when
 /// the response head is ready; a streaming body may go on after that.
@@ -113,6 +115,7 @@ impl<S: Sync> Middleware<S> for AccessLog {
         let route = cx.route().map_or("-", |route| route.pattern);
         let request_id = RequestIdValue::from_context(cx);
         let request_id = request_id.as_ref().map_or("-", RequestIdValue::as_str);
+        #[cfg(not(feature = "otel"))]
         with_level!(
             self.level,
             event!(
@@ -122,6 +125,22 @@ impl<S: Sync> Middleware<S> for AccessLog {
                 status = response.status().as_u16(),
                 latency_us,
                 request_id,
+                "request"
+            )
+        );
+        #[cfg(feature = "otel")]
+        let trace_id = crate::observe::otel::TraceIdField::current();
+        #[cfg(feature = "otel")]
+        with_level!(
+            self.level,
+            event!(
+                method = cx.method().as_str(),
+                path = cx.path(),
+                route,
+                status = response.status().as_u16(),
+                latency_us,
+                request_id,
+                trace_id = %trace_id,
                 "request"
             )
         );

@@ -335,6 +335,7 @@ fn retry_after_secs(wait: Duration) -> u64 {
 }
 
 fn too_many_requests(retry_after: u64) -> Response {
+    crate::observe::server::count(&crate::observe::server::STATS.rate_limited);
     let message = format!("too many requests: retry in {retry_after} s");
     let mut response = render_parts(StatusCode::TOO_MANY_REQUESTS, RATE_LIMITED_CODE, &message);
     response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after));

@@ -132,6 +132,8 @@ impl<S: Sync> Middleware<S> for RequestId {
         if self.header != X_REQUEST_ID {
             cx.extensions_mut().insert(RequestIdValue(id.clone()));
         }
+        #[cfg(feature = "otel")]
+        crate::observe::otel::record_request_id(&id);
         *local = Some(id);
         Flow::Continue
     }

@@ -20,6 +20,7 @@ use super::shared::Shared;
 use super::shed::Over;
 use super::shutdown::Phase;
 use super::trace::TARGET;
+use crate::observe::server::{STATS, count};
 use crate::service::Router;
 
 /// How long to pause after an accept error that is not about one
@@ -63,6 +64,7 @@ pub(crate) async fn run<R: Router>(shared: Arc<Shared<R>>, listeners: &[TcpListe
                     tracing::debug!(target: TARGET, %err, "accept failed for one connection");
                 }
                 Err(err) if fd_limit::is_out_of_descriptors(&err) => {
+                    count(&STATS.accept_errors);
                     if starved_warning.is_none_or(|at| at.elapsed() >= STARVED_WARNING_EVERY) {
                         starved_warning = Some(Instant::now());
                         tracing::warn!(
@@ -79,6 +81,7 @@ pub(crate) async fn run<R: Router>(shared: Arc<Shared<R>>, listeners: &[TcpListe
                     }
                 }
                 Err(err) => {
+                    count(&STATS.accept_errors);
                     tracing::error!(target: TARGET, %err, "accept failed, pausing");
                     pause(&mut phase).await;
                 }
@@ -163,6 +166,7 @@ async fn shed_through_reserve<R>(
     .await;
     let shed = match accepted {
         Some(Ok((stream, remote))) => {
+            count(&STATS.shed);
             tracing::debug!(target: TARGET, %remote, "out of file descriptors, shedding a connection");
             #[cfg(feature = "tls")]
             let plain = shared.tls.is_none();
@@ -233,6 +237,7 @@ fn accept<R: Router>(shared: &Arc<Shared<R>>, stream: TcpStream, remote: SocketA
 /// one is closed (a handshake is exactly the work shedding should avoid).
 #[cold]
 fn reject<R>(shared: &Arc<Shared<R>>, stream: TcpStream, limit: Over) {
+    count(&STATS.shed);
     #[cfg(feature = "tls")]
     if shared.tls.is_some() {
         tracing::debug!(target: TARGET, ?limit, "connection limit reached, closing a TLS connection");

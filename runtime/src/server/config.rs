@@ -131,6 +131,10 @@ pub(crate) struct Config {
     pub(crate) reuse_port: bool,
     pub(crate) nodelay: bool,
     pub(crate) http2_max_concurrent_streams: u32,
+    /// Told when a graceful shutdown starts, so readiness answers 503.
+    pub(crate) health: Option<crate::observe::health::Health>,
+    /// How long the server serves on once a graceful shutdown is triggered.
+    pub(crate) shutdown_delay: Duration,
 }
 
 impl Default for Config {
@@ -156,6 +160,8 @@ impl Default for Config {
             reuse_port: false,
             nodelay: true,
             http2_max_concurrent_streams: DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS,
+            health: None,
+            shutdown_delay: Duration::ZERO,
         }
     }
 }

@@ -28,6 +28,7 @@ use super::side_wake::SideWake;
 use super::trace::TARGET;
 use crate::body::{ReadGate, ReadLimits};
 use crate::context::ConnInfo;
+use crate::observe::server::ConnectionCount;
 use crate::service::Router;
 
 /// The state of one connection that its requests see. Allocated once per
@@ -115,7 +116,7 @@ where
         let conn = conn.clone();
         service_fn(move |req| request::handle(&conn, req))
     };
-    let io = TokioIo::new(NotingWrites { io, conn: conn.clone() });
+    let io = TokioIo::new(NotingWrites { io, conn: conn.clone(), count: ConnectionCount::new() });
     let mut http = pin!(shared.http.serve_connection(io, service));
 
     let first_tick = idle_watch.tick();
@@ -190,6 +191,9 @@ where
 struct NotingWrites<I, R> {
     io: I,
     conn: Arc<ConnState<R>>,
+    /// The connection in the server counts: its first bytes tell its
+    /// protocol; dropped with the I/O, whatever ends the connection.
+    count: ConnectionCount,
 }
 
 impl<I: AsyncRead + Unpin, R> AsyncRead for NotingWrites<I, R> {
@@ -199,7 +203,29 @@ impl<I: AsyncRead + Unpin, R> AsyncRead for NotingWrites<I, R> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        // Past the first bytes, a read costs one predictable branch on a
+        // field of its own connection.
+        if self.count.sniffing() {
+            return self.sniffing_read(cx, buf);
+        }
         Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<I: AsyncRead + Unpin, R> NotingWrites<I, R> {
+    /// A read of the connection's first bytes, shown to its count.
+    #[cold]
+    fn sniffing_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let read = Pin::new(&mut self.io).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = read {
+            self.count.read(&buf.filled()[before..]);
+        }
+        read
     }
 }
 

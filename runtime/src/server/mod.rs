@@ -33,6 +33,9 @@
 //!   and its own `SO_REUSEPORT` listener.
 //! - **Shutdown.** On Ctrl-C or SIGTERM, or when the future given to
 //!   [`with_graceful_shutdown`](Server::with_graceful_shutdown) completes:
+//!   after the [`shutdown_delay`](Server::shutdown_delay) (none by
+//!   default) during which a [linked](Server::health) readiness probe
+//!   already answers 503,
 //!   take the connections already queued and stop accepting, answer what
 //!   still arrives on HTTP/1.1 connections with `connection: close` and
 //!   close those quiet for 500 ms (HTTP/2 sends `GOAWAY`), let requests in
@@ -92,6 +95,7 @@ mod trace;
 use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+#[cfg(feature = "tls")]
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -434,6 +438,35 @@ impl Server {
         self
     }
 
+    /// Links `health` to this server: its [readiness](crate::observe::health::Health::ready)
+    /// answers 503 from the moment a graceful shutdown is triggered, before
+    /// the listeners close (see [`shutdown_delay`](Server::shutdown_delay)),
+    /// and for good. Its liveness is not affected.
+    ///
+    /// One `Health` may be linked to several servers (a public and an
+    /// admin port): the first to shut down makes it unready.
+    ///
+    /// Default: none.
+    pub fn health(mut self, health: &crate::observe::health::Health) -> Self {
+        self.config.health = Some(health.clone());
+        self
+    }
+
+    /// How long the server keeps accepting and serving as usual once a
+    /// graceful shutdown is triggered, before it closes its listeners and
+    /// drains: time for load balancers to see the [linked](Server::health)
+    /// readiness answer 503 and stop sending new requests, so that none is
+    /// refused. The [`shutdown_timeout`](Server::shutdown_timeout) starts
+    /// after it; an orchestrator's grace period must cover both (see
+    /// [`observe::health`](crate::observe::health#shutting-down-behind-a-load-balancer)
+    /// for the Kubernetes settings).
+    ///
+    /// Default: zero (draining starts at once).
+    pub fn shutdown_delay(mut self, delay: Duration) -> Self {
+        self.config.shutdown_delay = delay;
+        self
+    }
+
     /// The `Retry-After` of the 503 answers, rounded up to whole seconds.
     ///
     /// Default: 1 s.
@@ -727,8 +760,9 @@ impl Listening {
             shared.tls = tls;
         }
         let trigger = trigger.unwrap_or_else(|| Box::pin(shutdown::signal()));
+        let trigger = shutdown::announced(trigger, &shared.config);
         tracing::info!(target: "mambo::server", addr = %local_addr, mode = ?shared.config.mode, "serving");
-        run::serve(Arc::new(shared), listeners, trigger).await
+        run::serve(shared.start(), listeners, trigger).await
     }
 }
 
@@ -774,7 +808,7 @@ where
 {
     // No per-client table: it would cost a few KiB per call and count nothing.
     let config = Config { max_connections_per_client: None, ..Config::default() };
-    let shared = Arc::new(Shared::new(router, config));
+    let shared = Shared::new(router, config).start();
     let info = crate::context::ConnInfo {
         remote_addr: None,
         local_addr: None,

@@ -89,7 +89,7 @@ fn start<R: Router>(
     request: http::Request<Incoming>,
 ) -> Answer<impl Future<Output = Response> + Send + '_> {
     let (router, info) = (&conn.shared.router, conn.info);
-    let trace = RequestTrace::start(&request);
+    let trace = RequestTrace::start(&request, &info);
     let request = request.map(|body| {
         Body::Incoming(IncomingBody::watched(body, || conn.clone() as Arc<dyn ReadGate>))
     });
@@ -117,9 +117,14 @@ fn close_after(response: &mut Response) {
 /// The 500 that replaces a panic in the router.
 #[cold]
 fn panicked(panic: &(dyn std::any::Any + Send), trace: &RequestTrace) -> Response {
+    crate::observe::server::count(&crate::observe::server::STATS.panics);
     let message = panic_message(panic);
     tracing::error!(target: TARGET, parent: trace.span(), panic = message, "request panicked, answering 500");
-    Error::internal().into_response()
+    #[cfg_attr(not(feature = "otel"), allow(unused_mut))]
+    let mut response = Error::internal().into_response();
+    #[cfg(feature = "otel")]
+    crate::observe::otel::mark_panic(&mut response);
+    response
 }
 
 pin_project_lite::pin_project! {
@@ -150,6 +155,8 @@ impl<F: Future<Output = Response>> Future for Answer<F> {
         let this = self.project();
         let trace = &*this.trace;
         let _in_span = trace.span().enter();
+        #[cfg(feature = "otel")]
+        let _active = trace.activate();
         let response = match this.router.project() {
             StartedProj::Running { future } => {
                 ready!(future.poll_or(cx, |panic| panicked(&*panic, trace)))

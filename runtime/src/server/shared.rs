@@ -1,6 +1,6 @@
 //! What every worker, connection and request of one server shares.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -10,6 +10,7 @@ use super::per_client::PerClient;
 use super::shed::{InFlight, Rejecter};
 use super::shutdown::Shutdown;
 use crate::context::ConnInfo;
+use crate::observe::{self, server::LiveServer};
 
 /// One server's state, behind one `Arc`: each connection clones it once.
 pub(crate) struct Shared<R> {
@@ -46,6 +47,18 @@ impl<R> Shared<R> {
         }
     }
 
+    /// Puts the state behind its `Arc` and counts the server among the
+    /// live ones whose requests in flight the server counters add up.
+    pub(crate) fn start(self) -> Arc<Self>
+    where
+        R: Send + Sync + 'static,
+    {
+        let shared = Arc::new(self);
+        let weak: Weak<dyn LiveServer> = Arc::downgrade(&shared) as Weak<Self>;
+        observe::server::register(weak);
+        shared
+    }
+
     /// The `ConnInfo` of a connection from `remote` accepted on `local`.
     pub(crate) fn conn_info(
         &self,
@@ -60,6 +73,18 @@ impl<R> Shared<R> {
             default_body_limit: self.config.body_limit,
             default_timeout: self.config.request_timeout,
         }
+    }
+}
+
+impl<R: Send + Sync> LiveServer for Shared<R> {
+    fn in_flight(&self) -> usize {
+        self.in_flight.current()
+    }
+}
+
+impl<R> Drop for Shared<R> {
+    fn drop(&mut self) {
+        observe::server::deregister(self as *const Self as *const ());
     }
 }
 

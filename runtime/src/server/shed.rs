@@ -96,7 +96,6 @@ impl InFlight {
     }
 
     /// Requests in flight now.
-    #[cfg(test)]
     pub(crate) fn current(&self) -> usize {
         self.count.0.load(Ordering::Relaxed)
     }
@@ -105,6 +104,7 @@ impl InFlight {
 /// The answer to a request over the in-flight limit.
 #[cold]
 pub(crate) fn overloaded(retry_after: u32) -> Response {
+    crate::observe::server::count(&crate::observe::server::STATS.shed);
     tracing::debug!(target: "mambo::server", "in-flight limit reached, shedding a request");
     // Unreported: shedding is the server protecting itself, not an error,
     // and a report would add allocations to every request shed.

@@ -3,6 +3,10 @@
 //!
 //! The sequence, run by `serve` once the trigger fires:
 //!
+//! 0. A linked [`Health`](crate::observe::health::Health)'s readiness
+//!    answers 503 from now on, and the server accepts and serves as usual
+//!    for the shutdown delay, if one is set, so that load balancers have
+//!    stopped sending before the listeners close (see [`announced`]).
 //! 1. [`Phase::Draining`]: accept loops drop their listeners. HTTP/2
 //!    connections send `GOAWAY` and finish their open streams. Every
 //!    HTTP/1.1 response from now on carries `connection: close`, and hyper
@@ -22,6 +26,8 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
+use super::config::Config;
+
 /// Where the server is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
@@ -35,6 +41,31 @@ pub(crate) enum Phase {
 
 /// A future that starts the shutdown when it completes.
 pub(crate) type Trigger = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// `trigger`, followed by what comes before the drain: the linked
+/// [`Health`](crate::observe::health::Health) is told (its readiness
+/// answers 503), then the server serves on for the shutdown delay. Returns
+/// `trigger` itself when neither is set.
+pub(crate) fn announced(trigger: Trigger, config: &Config) -> Trigger {
+    let (health, delay) = (config.health.clone(), config.shutdown_delay);
+    if health.is_none() && delay.is_zero() {
+        return trigger;
+    }
+    Box::pin(async move {
+        trigger.await;
+        if let Some(health) = &health {
+            health.start_shutdown();
+        }
+        if !delay.is_zero() {
+            tracing::info!(
+                target: "mambo::server",
+                ?delay,
+                "shutdown requested: serving on for the shutdown delay before draining"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    })
+}
 
 /// Shared by the accept loops and connections of one server.
 #[derive(Debug)]

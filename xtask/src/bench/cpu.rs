@@ -12,7 +12,8 @@
 //!
 //! Mambo runs twice: `mambo`, and `mambo+layer`, the same routes behind one
 //! tower-http layer (`mambo-bench-server-layer`), so the table shows what a
-//! layer costs per request (`mambo+layer / mambo`).
+//! layer costs per request (`mambo+layer / mambo`); and `mambo+metrics`,
+//! the same routes recording per-route metrics (`mambo-bench-server-metrics`).
 //!
 //! Each server runs alone under `valgrind --tool=callgrind` (one worker
 //! thread). For each endpoint and protocol, h2load sends a warm-up, then
@@ -47,11 +48,17 @@ pub fn run(opts: &Options) -> Result<(), String> {
     let (requests, warmup) = plan(opts);
     let mut notes = Vec::new();
     let mut specs = server::single_worker(opts, &mut notes)?;
-    if let Some(mambo) = specs.iter().find(|s| s.name == "mambo") {
-        match server::with_layer(mambo) {
-            Some(layered) => specs.insert(1, layered),
-            None => {
-                notes.push(format!("mambo+layer: skipped (no {}-layer)", mambo.program.display()))
+    if let Some(mambo) = specs.iter().find(|s| s.name == "mambo").cloned() {
+        for (suffix, variant) in [
+            ("metrics", server::with_metrics as fn(&server::Spec) -> Option<server::Spec>),
+            ("layer", server::with_layer),
+        ] {
+            match variant(&mambo) {
+                Some(spec) => specs.insert(1, spec),
+                None => notes.push(format!(
+                    "mambo+{suffix}: skipped (no {}-{suffix})",
+                    mambo.program.display()
+                )),
             }
         }
     }
@@ -97,6 +104,7 @@ pub fn run(opts: &Options) -> Result<(), String> {
         .map(|p| ("mambo", p.name.as_str()))
         .collect();
     ratios.push(("mambo+layer", "mambo"));
+    ratios.push(("mambo+metrics", "mambo"));
     let ratio_headers: Vec<String> = ratios.iter().map(|(a, b)| format!("{a} / {b}")).collect();
     header.extend(ratio_headers.iter().map(String::as_str));
     let mut t = Table::new(&header);
@@ -129,7 +137,9 @@ pub fn run(opts: &Options) -> Result<(), String> {
          streams each). Lower is better; a ratio below 1 means Mambo does less work. \
          `mambo+layer` is `mambo-bench-server-layer`: the same routes behind one \
          tower-http layer (`SetResponseHeaderLayer::if_not_present`), so `mambo+layer / mambo` \
-         is what one layer costs. Not a time: cache misses and the kernel's share are not \
+         is what one layer costs; `mambo+metrics` is `mambo-bench-server-metrics`: the same \
+         routes recording per-route metrics (`metrics:` in `router!`), so `mambo+metrics / mambo` \
+         is what metrics cost. Not a time: cache misses and the kernel's share are not \
          counted.\n\n{}\n",
         t.render()
     );

@@ -177,6 +177,8 @@ pub fn mambo_hello(opts: &Options) -> Option<PathBuf> {
         "mambo-bench-server",
         "--bin",
         "mambo-bench-server-layer",
+        "--bin",
+        "mambo-bench-server-metrics",
     ]));
     match built {
         Ok(()) => Some(util::main_target_dir().join("release/mambo-bench-server")),
@@ -204,11 +206,23 @@ pub fn mambo(program: PathBuf, threads: usize) -> Vec<Spec> {
 /// suite's measure of what a layer costs). `None` when there is no such
 /// file (a `--mambo-bin` from before it existed).
 pub fn with_layer(mambo: &Spec) -> Option<Spec> {
+    variant(mambo, "layer")
+}
+
+/// `mambo+metrics`: `mambo`'s server with the same routes recording
+/// per-route metrics, `mambo-bench-server-metrics` beside `mambo`'s binary.
+/// `None` when there is no such file.
+pub fn with_metrics(mambo: &Spec) -> Option<Spec> {
+    variant(mambo, "metrics")
+}
+
+/// `mambo+{suffix}`, the binary `{mambo's}-{suffix}` with `mambo`'s flags.
+fn variant(mambo: &Spec, suffix: &str) -> Option<Spec> {
     let mut program = mambo.program.clone().into_os_string();
-    program.push("-layer");
+    program.push(format!("-{suffix}"));
     let program = PathBuf::from(program);
     program.is_file().then(|| Spec {
-        name: format!("{}+layer", mambo.name),
+        name: format!("{}+{suffix}", mambo.name),
         program,
         args: mambo.args.clone(),
     })

@@ -20,6 +20,24 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
     let body = chain(router, &global, inner.clone());
     let state = field(router, &format_ident!("state"));
     let context = context(&state);
+    // With metrics, the request is measured from the lookup to its
+    // response's head; the meter drops (a cancelled request) with the
+    // future.
+    let (start_meter, finish) = if router.has_metrics() {
+        (
+            quote! {
+                let mut body = body;
+                let meter = ::mambo::observe::metrics::RequestMeter::start(Self::__mambo_metrics(), target.ok(), &mut body);
+            },
+            quote! {
+                let mut response = ::mambo::__private::finish(is_head, response);
+                meter.answered(Self::__mambo_metrics(), &mut response);
+                response
+            },
+        )
+    } else {
+        (quote!(), quote!(::mambo::__private::finish(is_head, response)))
+    };
     // The request is taken apart and looked up before the future is made, so
     // the future holds the context once, instead of the request and then the
     // context built from it (an `async` block keeps its captures for its
@@ -39,10 +57,11 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
                 let (parts, body) = request.into_parts();
                 let is_head = parts.method == ::mambo::Method::HEAD;
                 #context
+                #start_meter
                 async move {
                     let cx = &mut cx;
                     let response = #body;
-                    ::mambo::__private::finish(is_head, response)
+                    #finish
                 }
             }
         }
@@ -334,6 +353,16 @@ fn route_inner(router: &Router, route: &Route) -> TokenStream {
         let child = Literal::usize_unsuffixed(mounted.child_index);
         let skip = Literal::usize_unsuffixed(mounted.skip);
         return quote!(#field.__mambo_mounted(#child, &mut *cx, #skip, body).await);
+    }
+    if route.metrics {
+        return quote! {{
+            drop(body);
+            ::mambo::observe::metrics::respond(
+                Self::__mambo_metrics(),
+                Self::ROUTES,
+                cx.headers().get(::mambo::header::ACCEPT),
+            )
+        }};
     }
     if let Some(service) = route.service {
         let service = &router.services[service];

@@ -161,6 +161,7 @@ fn fallback_fn(router: &Router, fallback: &Fallback) -> TokenStream {
                 scope_middleware: fallback.scope_middleware.clone(),
                 mounted: None,
                 service: None,
+                metrics: false,
             };
             handler_fn(router, &route, &name, &doc)
         }

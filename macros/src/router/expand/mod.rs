@@ -3,6 +3,7 @@
 mod dispatch;
 mod fallback;
 mod lookup;
+mod metrics;
 pub mod mount;
 mod routes;
 mod structure;
@@ -25,12 +26,14 @@ pub fn router(router: &Router, tree: &Node) -> TokenStream {
     let (route_fns, router_impl) = dispatch::emit(router);
     let mount = mount::emit(router);
     let fallbacks = fallback::emit(router);
+    let metrics = metrics::emit(router);
     quote! {
         impl #name {
             #routes
             #lookup
             #route_fns
             #fallbacks
+            #metrics
         }
 
         #router_impl

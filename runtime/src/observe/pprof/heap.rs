@@ -52,6 +52,24 @@ use crate::response::{IntoResponse, Response};
 ///
 /// The environment variable `_RJEM_MALLOC_CONF` (`MALLOC_CONF` when
 /// unprefixed) overrides it at run time.
+///
+/// # A program that already chose jemalloc
+///
+/// A program that installs tikv-jemallocator 0.7 as its global allocator
+/// itself (behind a feature of its own, say) needs only the
+/// configuration; Mambo's `pprof-heap` turns on tikv-jemallocator's
+/// `profiling` feature for the whole build:
+///
+/// ```no_run
+/// use mambo::observe::pprof::MallocConf;
+///
+/// #[global_allocator]
+/// static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+///
+/// #[unsafe(export_name = "_rjem_malloc_conf")]
+/// static MALLOC_CONF: MallocConf = MallocConf::new("prof:true,prof_active:true,lg_prof_sample:19\0");
+/// # fn main() {}
+/// ```
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __jemalloc_heap_profiling {

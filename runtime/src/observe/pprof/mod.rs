@@ -183,7 +183,7 @@ pub const PARAM_OUT_OF_RANGE_CODE: u32 = 40012;
 pub const PROFILE_RUNNING_CODE: u32 = 40900;
 
 /// Code of the 500 answered when the profiler fails.
-pub const PROFILER_FAILED_CODE: u32 = 50006;
+pub const PROFILER_FAILED_CODE: u32 = 50007;
 
 /// Code of the 501 answered for a heap profile when the process does not
 /// run jemalloc with profiling on (or Mambo was built without `pprof-heap`).
@@ -191,7 +191,7 @@ pub const HEAP_PROFILING_OFF_CODE: u32 = 50100;
 
 /// Code of the 503 answered for a heap profile while jemalloc's profiler is
 /// switched off (`prof.active` false).
-pub const HEAP_PROFILING_INACTIVE_CODE: u32 = 50304;
+pub const HEAP_PROFILING_INACTIVE_CODE: u32 = 50306;
 
 /// Answers a heap profile of the process: jemalloc's sampled in-use bytes
 /// by allocating stack, as gzipped pprof `profile.proto`
