@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! PPROF_TOKEN=$(head -c 24 /dev/urandom | base64) \
-//!     cargo run --release -p mambo --features pprof-heap --example pprof -- 127.0.0.1:8080
+//!     cargo run --release -p mambo --features pprof-heap --example pprof_server -- 127.0.0.1:8080
 //! curl -H "authorization: Bearer $PPROF_TOKEN" -o cpu.pb.gz \
 //!     'http://127.0.0.1:8080/debug/pprof/profile?seconds=5'   # meanwhile, load /work
 //! go tool pprof -top cpu.pb.gz
