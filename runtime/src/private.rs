@@ -29,6 +29,11 @@ pub use mambo_macros::__not_a_router as not_a_router;
 // Fallbacks (`fallback:` in `router!`).
 pub use crate::fallback::under_prefix;
 
+// `jemalloc_heap_profiling!` (feature `pprof-heap`): the program's global
+// allocator, without a dependency of its own on tikv-jemallocator.
+#[cfg(feature = "pprof-heap")]
+pub use tikv_jemallocator::Jemalloc;
+
 use crate::body::Body;
 use crate::context::RequestContext;
 use crate::error::Error;

@@ -30,9 +30,11 @@
 //! | 40009 | 400 | [`HeaderRejection::Invalid`] | a header's value does not decode |
 //! | 40010 | 400 | the server | an HTTP/1.1 request without exactly one `host` header ([`Server::strict_host`](crate::Server::strict_host)) |
 //! | 40011 | 400 | [`SafePath`](super::SafePath) | a path parameter that would leave its directory (`..`, absolute, NUL, backslash, drive prefix) |
+//! | 40012 | 400 | [`cpu_profile`](crate::observe::pprof::cpu_profile) (feature `pprof`) | a profile parameter (`seconds`, `frequency`) is out of range |
 //! | 40400 | 404 | [`Error::not_found`](crate::Error::not_found), `Option::None` | no route matches, or the handler found nothing |
 //! | 40500 | 405 | [`Error::method_not_allowed`](crate::Error::method_not_allowed) | the path exists, not with this method |
 //! | 40800 | 408 | `TimedOut` of every body rejection, the route guard | the body arrived too slowly ([`Server::body_read_timeout`](crate::Server::body_read_timeout), [`Server::min_body_rate`](crate::Server::min_body_rate)), or the route's deadline passed while it waited for the body |
+//! | 40900 | 409 | [`cpu_profile`](crate::observe::pprof::cpu_profile) (feature `pprof`) | a CPU profile is already running (one profiler per process) |
 //! | 41300 | 413 | `TooLarge` of every body rejection | the body is larger than the route's limit |
 //! | 41500 | 415 | `UnsupportedMediaType` of [`JsonRejection`] and [`FormRejection`] | missing or wrong `content-type` |
 //! | 42900 | 429 | `RateLimit` (feature `rate-limit`) | the client used up its quota (with `Retry-After`) |
@@ -43,12 +45,15 @@
 //! | 50004 | 500 | [`ExtensionRejection::Missing`], [`RequestIdValue`](crate::middleware::RequestIdValue) | a value a middleware must provide is missing: the middleware is not listed where the route is |
 //! | 50005 | 500 | [`SharedService`](crate::tower::SharedService) (feature `tower`) | a tower layer or service failed with an error it did not turn into a response |
 //! | 50006 | 500 | [`metrics::ENCODING_FAILED_CODE`](crate::observe::metrics::ENCODING_FAILED_CODE) (feature `metrics`) | a metric the application registered failed to encode for the `metrics:` route |
+//! | 50007 | 500 | [`cpu_profile`](crate::observe::pprof::cpu_profile), [`heap_profile`](crate::observe::pprof::heap_profile) (feature `pprof`) | the profiler could not start, or its report could not be built |
+//! | 50100 | 501 | [`heap_profile`](crate::observe::pprof::heap_profile) (feature `pprof`) | heap profiling is off: no jemalloc with `prof:true` in the process (feature `pprof-heap`) |
 //! | 50300 | 503 | [`Next`](crate::tower::Next) (feature `tower`) | a request reached a layer's inner service after its router was dropped |
 //! | 50301 | 503 | the server | overloaded: the in-flight limit is reached ([`Server::max_in_flight`](crate::Server::max_in_flight)) |
 //! | 50302 | 503 | the server | too many connections ([`Server::max_connections`](crate::Server::max_connections)) |
 //! | 50303 | 503 | the server | too many connections from this client ([`Server::max_connections_per_client`](crate::Server::max_connections_per_client)) |
 //! | 50304 | 503 | [`Health::ready`](crate::observe::health::Health::ready) | not ready: a readiness check failed, timed out or panicked, or the application is warming up ([`Health::set_ready`](crate::observe::health::Health::set_ready)) |
 //! | 50305 | 503 | [`Health::ready`](crate::observe::health::Health::ready) | shutting down: a [linked](crate::Server::health) server started its graceful shutdown |
+//! | 50306 | 503 | [`heap_profile`](crate::observe::pprof::heap_profile) (feature `pprof-heap`) | jemalloc's heap profiler is switched off (`prof.active` false) |
 //! | 50400 | 504 | the route guard | the handler did not answer within its timeout |
 //!
 //! # Your codes
