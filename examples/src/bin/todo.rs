@@ -24,6 +24,10 @@
 //! (and the other `OTEL_*` variables) exports a trace per request; see
 //! `mambo::observe::otel`.
 //!
+//! With `--features profiling` (jemalloc with heap profiling as the
+//! allocator), `/debug/pprof/profile` and `/debug/pprof/heap` answer CPU
+//! and heap profiles for `go tool pprof`, behind the same token.
+//!
 //! Operator routes (`/internal/metrics`, Prometheus and OpenMetrics) open
 //! when `TODO_ADMIN_TOKEN` is set, to `authorization: Bearer <token>`:
 //!
@@ -40,6 +44,14 @@ use tracing_subscriber::EnvFilter;
 /// `mambo_examples::alloc`).
 #[global_allocator]
 static ALLOCATOR: mambo_examples::alloc::Chosen = mambo_examples::alloc::CHOSEN;
+
+/// With `--features profiling` the allocator is jemalloc (`alloc.rs`);
+/// this turns its heap profiling on (one sample per 512 KiB allocated) for
+/// `/debug/pprof/heap`.
+#[cfg(feature = "profiling")]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static MALLOC_CONF: mambo::observe::pprof::MallocConf =
+    mambo::observe::pprof::MallocConf::new("prof:true,prof_active:true,lg_prof_sample:19\0");
 
 /// Command-line options.
 struct Options {

@@ -10,6 +10,7 @@
 //! | `PATCH /todos/:id` `{"title":"..","done":true}` (each optional) | the changed todo |
 //! | `DELETE /todos/:id` | 204 |
 //! | `GET /internal/metrics` | Prometheus / OpenMetrics metrics (bearer token, see [`admin`]) |
+//! | `GET /debug/pprof/profile`, `GET /debug/pprof/heap` | CPU and heap profiles with `--features profiling` (bearer token, see [`profiles`]) |
 //!
 //! Errors are `{"code": …, "message": …}`: see [`TodoError`] for the
 //! service's own codes, and Mambo's rejection table for the framework's
@@ -41,6 +42,7 @@ pub mod db;
 pub mod error;
 pub mod handlers;
 pub mod model;
+pub mod profiles;
 
 use std::time::Duration;
 
@@ -119,6 +121,10 @@ mambo::router! {
         scope "/internal" {
             middleware: [RequireAdmin = RequireAdmin::new(state.admin_token.as_deref())],
             metrics: "/metrics",
+        },
+        scope "/debug/pprof" {
+            middleware: [RequireAdmin = RequireAdmin::new(state.admin_token.as_deref())],
+            routes: [profiles::cpu, profiles::heap],
         },
     }
 }
