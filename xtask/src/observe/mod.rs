@@ -153,9 +153,31 @@ fn install(program: &str, package: &str) -> Result<(), String> {
             .args(["install", "-y", "-qq", "--no-install-recommends", package])
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )?;
+    if package == "prometheus" {
+        stop_packaged_service();
+    }
     util::has(program)
         .then_some(())
         .ok_or_else(|| format!("`{program}` still missing after installing `{package}`"))
+}
+
+/// Debian's `prometheus` package enables a `prometheus.service` that
+/// listens on every interface (`:9090`); on a host where systemd started
+/// it, stop and disable it: this command runs its own Prometheus, on
+/// 127.0.0.1 only.
+fn stop_packaged_service() {
+    let active = Command::new("systemctl")
+        .args(["is-active", "--quiet", "prometheus"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if active {
+        eprintln!("stopping and disabling the packaged prometheus.service (it listens on :9090)");
+        if let Err(err) =
+            util::run(Command::new("systemctl").args(["disable", "--now", "prometheus"]))
+        {
+            eprintln!("could not stop prometheus.service: {err}");
+        }
+    }
 }
 
 /// Whether a `Cargo.toml` declares `feature` in its `[features]` table.
