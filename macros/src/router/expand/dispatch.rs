@@ -236,6 +236,7 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
     let inner = quote! {
         match target {
             Ok(route) => {
+                ::mambo::__private::route_found(&Self::ROUTES[route]);
                 let timeout = cx.timeout();
                 match route / #group_size {
                     #(#group_arms)*

@@ -154,7 +154,8 @@ fn is_server_span(span: &Span) -> bool {
 }
 
 /// Records the route the router found (`http.route`) and renames the span
-/// `{method} {route}`. Called by the route's guard, inside the span.
+/// `{method} {route}`. Called by the dispatch once the route is found
+/// (`__private::route_found`), inside the span.
 #[inline]
 pub(crate) fn record_route(route: &'static RouteInfo) {
     if let Some(method) = ACTIVE.get() {
