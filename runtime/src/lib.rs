@@ -29,6 +29,8 @@
 pub mod body;
 pub mod buffer;
 mod context;
+#[cfg(feature = "cookie")]
+pub mod cookie;
 pub mod error;
 pub mod extract;
 mod fallback;
