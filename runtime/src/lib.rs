@@ -40,6 +40,7 @@ pub mod response;
 mod routing;
 pub mod server;
 mod service;
+pub mod sse;
 pub mod test;
 #[cfg(feature = "tower")]
 pub mod tower;
