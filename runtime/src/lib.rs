@@ -44,6 +44,8 @@ pub mod sse;
 pub mod test;
 #[cfg(feature = "tower")]
 pub mod tower;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 #[doc(hidden)]
 #[path = "private.rs"]

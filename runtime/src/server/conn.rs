@@ -117,7 +117,7 @@ where
         service_fn(move |req| request::handle(&conn, req))
     };
     let io = TokioIo::new(NotingWrites { io, conn: conn.clone(), count: ConnectionCount::new() });
-    let mut http = pin!(shared.http.serve_connection(io, service));
+    let mut http = pin!(shared.http.serve_connection_with_upgrades(io, service));
 
     let first_tick = idle_watch.tick();
     let mut idle = pin!(tokio::time::sleep(first_tick.unwrap_or(Duration::MAX / 4)));

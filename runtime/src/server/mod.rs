@@ -91,6 +91,8 @@ mod side_wake;
 #[cfg(feature = "tls")]
 mod tls;
 mod trace;
+#[cfg(feature = "ws")]
+pub(crate) mod upgrade;
 
 use std::future::Future;
 use std::io;

@@ -86,9 +86,11 @@ pub(crate) fn handle<R: Router>(
 /// place instead of copying it on its way.
 fn start<R: Router>(
     conn: &Arc<ConnState<R>>,
-    request: http::Request<Incoming>,
+    #[cfg_attr(not(feature = "ws"), allow(unused_mut))] mut request: http::Request<Incoming>,
 ) -> Answer<impl Future<Output = Response> + Send + '_> {
     let (router, info) = (&conn.shared.router, conn.info);
+    #[cfg(feature = "ws")]
+    super::upgrade::link(&mut request, &conn.shared.shutdown);
     let trace = RequestTrace::start(&request, &info);
     let request = request.map(|body| {
         Body::Incoming(IncomingBody::watched(body, || conn.clone() as Arc<dyn ReadGate>))

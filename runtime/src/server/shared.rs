@@ -105,5 +105,8 @@ fn http_builder(config: &Config) -> auto::Builder<TokioExecutor> {
         .timer(TokioTimer::new())
         .max_header_list_size(u32::try_from(config.max_header_size).unwrap_or(u32::MAX))
         .max_concurrent_streams(config.http2_max_concurrent_streams);
+    // RFC 8441: WebSockets over HTTP/2, as extended `CONNECT` requests.
+    #[cfg(feature = "ws")]
+    http.http2().enable_connect_protocol();
     http
 }
