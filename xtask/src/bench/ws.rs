@@ -95,9 +95,9 @@ const CASES: &[Case] = &[
         window: 1,
     },
     Case {
-        label: "1 conn × 20 000, 32 B text, 16 in flight",
+        label: "1 conn × 100 000, 32 B text, 16 in flight",
         connections: 1,
-        messages: 20_000,
+        messages: 100_000,
         size: 32,
         binary: false,
         window: 16,
@@ -158,11 +158,18 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
     })
 }
 
-/// The median sample by messages per second (allocations and latencies of
-/// the same run).
+/// Each figure's median over the runs (latencies: those of the median run
+/// by messages per second).
 fn median_run(mut samples: Vec<Sample>) -> Option<Sample> {
     samples.sort_by(|a, b| a.msgs_per_sec.total_cmp(&b.msgs_per_sec));
-    samples.get(samples.len() / 2).copied()
+    let mut out = *samples.get(samples.len() / 2)?;
+    let median_of = |f: fn(&Sample) -> Option<f64>| {
+        let v: Vec<f64> = samples.iter().filter_map(f).collect();
+        (!v.is_empty()).then(|| util::median(&v))
+    };
+    out.allocs_per_msg = median_of(|s| s.allocs_per_msg);
+    out.cpu_us_per_msg = median_of(|s| s.cpu_us_per_msg);
+    Some(out)
 }
 
 fn binary_path(server: &Server) -> PathBuf {
@@ -249,7 +256,7 @@ pub fn run(opts: &Options) -> Result<(), String> {
                 spec.name.clone(),
                 report::rate(r.msgs_per_sec),
                 base.map_or("—".into(), |b| report::ratio(r.msgs_per_sec, b)),
-                r.allocs_per_msg.map_or("—".into(), |a| format!("{a:.3}")),
+                r.allocs_per_msg.map_or("—".into(), |a| format!("{a:.4}")),
                 r.cpu_us_per_msg.map_or("—".into(), |c| format!("{c:.2}")),
                 format!("{:.1}", r.p50_us),
                 format!("{:.1}", r.p99_us),
@@ -264,8 +271,8 @@ pub fn run(opts: &Options) -> Result<(), String> {
          Per connection: a warm-up of min(M, 1000) messages, then M messages, each sent when \
          the previous echo arrived (or up to 16 in flight), every echo checked byte for byte. \
          Every server is up for the whole suite and the runs take turns (server after server, \
-         {runs} rounds), so a change in the machine's load falls on every row alike; each row is \
-         the median run by messages/s; ratio against the first row. Server CPU: user + system \
+         {runs} rounds), so a change in the machine's load falls on every row alike; each figure is \
+         the median of the rounds (latencies: of the median run by messages/s); ratio against the first row. Server CPU: user + system \
          time of the server process over the whole client run (warm-up included, 10 ms ticks) \
          / messages sent. Allocations per \
          message: the server's `alloc`+`realloc` calls during the measured phase (a counting \

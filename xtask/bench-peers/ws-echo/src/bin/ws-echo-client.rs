@@ -201,7 +201,7 @@ async fn run(o: Opts) -> Result<String, String> {
         (Some(q0), Some(before), Some(after)) => {
             let query = before.saturating_sub(q0);
             let delta = after.saturating_sub(before).saturating_sub(query);
-            format!("{:.3}", delta as f64 / total as f64)
+            format!("{:.4}", delta as f64 / total as f64)
         }
         _ => "null".into(),
     };
