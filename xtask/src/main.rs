@@ -1,7 +1,7 @@
 //! `cargo xtask <command>`: benchmarks and developer helpers for Mambo.
 //!
 //! ```text
-//! cargo xtask bench <router|http|pinned|cpu|alloc|conn|compile|all> [--smoke] [--quick] [--mambo-bin PATH]
+//! cargo xtask bench <router|http|pinned|cpu|alloc|conn|compile|ws|all> [--smoke] [--quick] [--mambo-bin PATH]
 //! cargo xtask attack [--quick] [--case NAME] [--list] [--allocator system|system-trim|mimalloc|jemalloc]
 //! cargo xtask fuzz --minutes N [--target NAME]
 //! cargo xtask restart [--quick] [--app hello|todo] [--only rolling|swap]
@@ -31,6 +31,8 @@ commands:
       alloc     allocations and bytes per request, Mambo vs raw hyper
       conn      memory per idle keep-alive connection, Mambo vs raw hyper
       compile   clean / incremental build times, 200- and 1000-route apps, Mambo vs axum
+      ws        WebSocket echo: messages/s and allocations/message, tokio-tungstenite vs
+                fastwebsockets vs axum (and Mambo once `mambo-bench-ws` is built)
       all       every suite, then rewrite BENCHMARKS.md (tables, commands, machine, chart)
     options:
       --smoke           router only: verify every router's answers, time nothing (CI-safe)

@@ -21,13 +21,14 @@ mod router;
 pub(crate) mod rss;
 pub(crate) mod server;
 pub(crate) mod wrk;
+mod ws;
 
 use std::path::PathBuf;
 
 /// Options shared by the suites.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Which suite: `router`, `http`, `pinned`, `cpu`, `alloc`, `conn`, `compile` or `all`.
+    /// Which suite: `router`, `http`, `pinned`, `cpu`, `alloc`, `conn`, `compile`, `ws` or `all`.
     pub suite: String,
     /// Verify only, time nothing (router suite; what CI may run).
     pub smoke: bool,
@@ -69,7 +70,7 @@ impl Options {
 type Suite = fn(&Options) -> Result<(), String>;
 
 /// Every suite, in the order `all` runs them and `BENCHMARKS.md` shows them.
-const SUITES: [(&str, Suite); 7] = [
+const SUITES: [(&str, Suite); 8] = [
     ("router", router::run),
     ("http", http::run),
     ("pinned", pinned::run),
@@ -77,6 +78,7 @@ const SUITES: [(&str, Suite); 7] = [
     ("alloc", alloc::run),
     ("conn", conn::run),
     ("compile", compile::run),
+    ("ws", ws::run),
 ];
 
 /// The suites' names, in order.
@@ -142,7 +144,7 @@ mod tests {
         assert_eq!(parse(&["all"]).unwrap().suite, "all");
         assert_eq!(
             parse(&[]).unwrap_err(),
-            "which suite? router, http, pinned, cpu, alloc, conn, compile or all"
+            "which suite? router, http, pinned, cpu, alloc, conn, compile, ws or all"
         );
     }
 }
