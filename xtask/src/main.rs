@@ -6,11 +6,13 @@
 //! cargo xtask fuzz --minutes N [--target NAME]
 //! cargo xtask restart [--quick] [--app hello|todo] [--only rolling|swap]
 //! cargo xtask observe [--quick]
+//! cargo xtask autobahn [--quick]
 //! cargo xtask expand     # the example routers after macro expansion
 //! cargo xtask routes     # the hello example's ROUTES table
 //! ```
 
 mod attack;
+mod autobahn;
 mod bench;
 mod fuzz;
 mod observe;
@@ -31,8 +33,8 @@ commands:
       alloc     allocations and bytes per request, Mambo vs raw hyper
       conn      memory per idle keep-alive connection, Mambo vs raw hyper
       compile   clean / incremental build times, 200- and 1000-route apps, Mambo vs axum
-      ws        WebSocket echo: messages/s and allocations/message, tokio-tungstenite vs
-                fastwebsockets vs axum (and Mambo once `mambo-bench-ws` is built)
+      ws        WebSocket echo: messages/s, allocations and server CPU per message, Mambo
+                vs tokio-tungstenite, fastwebsockets and axum
       all       every suite, then rewrite BENCHMARKS.md (tables, commands, machine, chart)
     options:
       --smoke           router only: verify every router's answers, time nothing (CI-safe)
@@ -67,6 +69,13 @@ commands:
                             bench-results/observe.md and the observe section of BENCHMARKS.md
     options:
       --quick           10 s of traffic instead of 24 s; BENCHMARKS.md is left alone
+  autobahn [--quick]        Mambo's WebSocket echo route (release) against the Autobahn TestSuite
+                            (wstest fuzzingclient, every case; 127.0.0.1 only); needs Python 2.7
+                            (pyenv's is found), installs autobahntestsuite from PyPI into
+                            target/autobahn; writes docs/autobahn/summary.md and index.json; fails
+                            if a case FAILED
+    options:
+      --quick           sections 1 to 7 only; docs/autobahn/ is left alone
   expand [PACKAGE]          print a crate's library after macro expansion (default mambo-examples:
                             the hello and todo routers; mambo-github-router for the GitHub set)
   routes                    print the hello example's route table
@@ -79,6 +88,9 @@ fn main() -> ExitCode {
         Some("attack") => attack::Options::parse(&args[1..]).and_then(|opts| attack::run(&opts)),
         Some("fuzz") => fuzz::Options::parse(&args[1..]).and_then(|opts| fuzz::run(&opts)),
         Some("restart") => restart::Options::parse(&args[1..]).and_then(|opts| restart::run(&opts)),
+        Some("autobahn") => {
+            autobahn::Options::parse(&args[1..]).and_then(|opts| autobahn::run(&opts))
+        }
         Some("observe") => observe::Options::parse(&args[1..]).and_then(|opts| observe::run(&opts)),
         Some("expand") => util::expand(args.get(1).map(String::as_str)),
         Some("routes") => util::routes(),

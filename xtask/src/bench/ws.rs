@@ -1,12 +1,11 @@
 //! `bench ws`: WebSocket echo, messages per second and server allocations
-//! per message, for the protocol crates Mambo could build on
-//! (tokio-tungstenite 0.30, fastwebsockets 0.10) and axum 0.8's `ws`, all
-//! driven by one client (`ws-echo-client`, tokio-tungstenite 0.30).
+//! per message, for Mambo's `ws` (`mambo-bench-ws`), the protocol crates it
+//! could build on (tokio-tungstenite 0.30, fastwebsockets 0.10) and axum
+//! 0.8's `ws`, all driven by one client (`ws-echo-client`,
+//! tokio-tungstenite 0.30).
 //!
 //! The servers are a table, [`SERVERS`]: a row names a binary in the peers'
-//! or the main workspace's `target/release`. A binary that is not there is
-//! skipped with a note; that is how the `mambo` row (`mambo-bench-ws`, built
-//! in the main workspace by whoever adds it) waits for its binary. Every
+//! or the main workspace's `target/release`; both are built first. Every
 //! server meets the contract of `xtask/bench-peers/README.md` (WebSocket
 //! echo): `--port N --threads N`, `GET /ping` answers 200, `GET /ws` upgrades
 //! and echoes every text and binary message, the text `__allocs` is answered
@@ -47,8 +46,7 @@ const SERVERS: &[Server] = &[
     Server { name: "tokio-tungstenite", binary: "ws-echo-tungstenite", from: Workspace::Peers },
     Server { name: "fastwebsockets", binary: "ws-echo-fastwebsockets", from: Workspace::Peers },
     Server { name: "axum", binary: "ws-echo-axum", from: Workspace::Peers },
-    // Hook for Mambo's echo route: skipped (with a note) until a
-    // `mambo-bench-ws` binary exists in the main workspace's target/release.
+    // Mambo's echo route (`tests/src/bin/bench_ws.rs`), built by `run`.
     Server { name: "mambo", binary: "mambo-bench-ws", from: Workspace::Main },
 ];
 
@@ -183,6 +181,14 @@ fn binary_path(server: &Server) -> PathBuf {
 pub fn run(opts: &Options) -> Result<(), String> {
     let runs = if opts.quick { 1 } else { 5 };
     util::run(util::peers_cargo().args(["build", "--release", "-p", "ws-echo"]))?;
+    util::run(util::main_cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "mambo-tests",
+        "--bin",
+        "mambo-bench-ws",
+    ]))?;
     let client = util::peers_dir().join("target/release/ws-echo-client");
     let mut notes = Vec::new();
     let mut specs = Vec::new();
