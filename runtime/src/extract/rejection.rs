@@ -139,7 +139,7 @@ macro_rules! define_rejection {
                     $(
                         #[allow(unused_variables)]
                         Self::$variant $({ $($field),+ })? => {
-                            rejection_message!($message $(, $($field),+)?)
+                            $crate::extract::rejection::rejection_message!($message $(, $($field),+)?)
                         }
                     )+
                 }
@@ -175,6 +175,10 @@ macro_rules! define_rejection {
         }
     };
 }
+
+// Path-addressable for the rejections of feature modules (`multipart`).
+#[allow(unused_imports)]
+pub(crate) use {define_rejection, rejection_message};
 
 /// Why reading a request body failed; converted into each body extractor's
 /// own rejection.
