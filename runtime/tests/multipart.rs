@@ -223,7 +223,8 @@ fn checksum_file(path: &Path) -> u64 {
         }
         assert_eq!(filled % 8, 0);
         for word in block[..filled].chunks_exact(8) {
-            hash = (hash ^ u64::from_le_bytes(word.try_into().unwrap())).wrapping_mul(0x100_0000_01b3);
+            hash =
+                (hash ^ u64::from_le_bytes(word.try_into().unwrap())).wrapping_mul(0x100_0000_01b3);
         }
     }
 }
@@ -298,9 +299,8 @@ async fn raw(addr: &str, path: &str, head: &str, body: &[u8]) -> (u16, serde_jso
     } else {
         format!("content-length: {}\r\n", body.len())
     };
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n{head}{length}\r\n"
-    );
+    let request =
+        format!("POST {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n{head}{length}\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     // The server may answer before reading the whole body; a failed
     // write then is fine, the answer is what counts.
@@ -380,7 +380,10 @@ async fn content_types_and_boundaries() {
     assert_error(raw(&addr, "/echo", mixed, body).await, 415, 41500);
     // No boundary.
     let answer = raw(&addr, "/echo", "content-type: multipart/form-data\r\n", body).await;
-    assert_eq!(answer.1["message"], "`content-type: multipart/form-data` has no `boundary` parameter");
+    assert_eq!(
+        answer.1["message"],
+        "`content-type: multipart/form-data` has no `boundary` parameter"
+    );
     assert_error(answer, 415, 41500);
     // A boundary that is there but malformed: empty, too long, bad characters.
     assert_error(raw(&addr, "/echo", &form("\"\""), body).await, 400, 40013);

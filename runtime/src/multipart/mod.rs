@@ -171,7 +171,10 @@ pub struct Multipart {
 enum State {
     /// Before the first field: the parser is built then, under the limits
     /// set by that time.
-    Waiting { body: Body, boundary: String },
+    Waiting {
+        body: Body,
+        boundary: String,
+    },
     Parsing(multer::Multipart<'static>),
 }
 
@@ -254,19 +257,20 @@ impl Multipart {
                 if self.content_length.is_some_and(|len| len > total) {
                     return Err(MultipartError::TooLarge { limit: total });
                 }
-                let State::Waiting { body, boundary } =
-                    std::mem::replace(&mut self.state, State::Waiting {
-                        body: Body::Empty,
-                        boundary: String::new(),
-                    })
-                else {
+                let State::Waiting { body, boundary } = std::mem::replace(
+                    &mut self.state,
+                    State::Waiting { body: Body::Empty, boundary: String::new() },
+                ) else {
                     unreachable!("matched above")
                 };
                 let sizes = multer::SizeLimit::new().whole_stream(total).per_field(field);
                 let constraints = multer::Constraints::new().size_limit(sizes);
                 let stream = BodyDataStream::new(body);
-                self.state =
-                    State::Parsing(multer::Multipart::with_constraints(stream, boundary, constraints));
+                self.state = State::Parsing(multer::Multipart::with_constraints(
+                    stream,
+                    boundary,
+                    constraints,
+                ));
                 let State::Parsing(parser) = &mut self.state else { unreachable!("set above") };
                 parser
             }
@@ -282,7 +286,11 @@ impl Multipart {
         Ok(Some(Field::new(field, self)))
     }
 
-    fn from_head(headers: &HeaderMap, route_limit: u64, body: Body) -> Result<Self, MultipartRejection> {
+    fn from_head(
+        headers: &HeaderMap,
+        route_limit: u64,
+        body: Body,
+    ) -> Result<Self, MultipartRejection> {
         let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
         let Some(content_type) = content_type else {
             return Err(MultipartRejection::UnsupportedMediaType);
@@ -392,7 +400,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_field_over_its_limit() {
-        let body = Body::from("--b\r\ncontent-disposition: form-data; name=\"a\"\r\n\r\n0123456789\r\n--b--");
+        let body = Body::from(
+            "--b\r\ncontent-disposition: form-data; name=\"a\"\r\n\r\n0123456789\r\n--b--",
+        );
         let parts = multipart("multipart/form-data; boundary=b", body).unwrap();
         let mut parts = parts.with_limits(MultipartLimits::new().field_size(4));
         let field = parts.next_field().await.unwrap().unwrap();
@@ -414,7 +424,9 @@ mod tests {
 
     #[tokio::test]
     async fn text_that_is_not_utf8() {
-        let body = Body::Full(Bytes::from_static(b"--b\r\ncontent-disposition: form-data; name=\"a\"\r\n\r\n\xff\r\n--b--"));
+        let body = Body::Full(Bytes::from_static(
+            b"--b\r\ncontent-disposition: form-data; name=\"a\"\r\n\r\n\xff\r\n--b--",
+        ));
         let mut parts = multipart("multipart/form-data; boundary=b", body).unwrap();
         let field = parts.next_field().await.unwrap().unwrap();
         let error = field.text().await.unwrap_err();

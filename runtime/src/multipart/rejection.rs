@@ -140,9 +140,7 @@ impl From<multer::Error> for MultipartError {
 /// last not a space.
 pub(crate) fn valid_boundary(boundary: &str) -> bool {
     let bchar = |b: u8| b.is_ascii_alphanumeric() || b"'()+_,-./:=? ".contains(&b);
-    (1..=70).contains(&boundary.len())
-        && boundary.bytes().all(bchar)
-        && !boundary.ends_with(' ')
+    (1..=70).contains(&boundary.len()) && boundary.bytes().all(bchar) && !boundary.ends_with(' ')
 }
 
 #[cfg(test)]
@@ -165,7 +163,11 @@ mod tests {
         let cases: Vec<(multer::Error, u16, u32)> = vec![
             (multer::Error::IncompleteStream, 400, 40015),
             (multer::Error::IncompleteHeaders, 400, 40015),
-            (multer::Error::DecodeHeaderName { name: "a b".into(), cause: "space".into() }, 400, 40014),
+            (
+                multer::Error::DecodeHeaderName { name: "a b".into(), cause: "space".into() },
+                400,
+                40014,
+            ),
             (multer::Error::StreamSizeExceeded { limit: 5 }, 413, 41300),
             (multer::Error::FieldSizeExceeded { limit: 5, field_name: None }, 413, 41300),
             (multer::Error::StreamReadFailed("reset".into()), 400, 40007),
