@@ -35,6 +35,8 @@ pub mod error;
 pub mod extract;
 mod fallback;
 pub mod middleware;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 pub mod observe;
 pub mod response;
 mod routing;

@@ -225,12 +225,12 @@ async fn bad_handshakes_get_json_errors() {
     let server = TestServer::start(mambo::Server::bind("127.0.0.1:0"));
     let plain = raw(server.addr, "GET /echo HTTP/1.1\r\nhost: x\r\n\r\n").await;
     assert!(plain.starts_with("HTTP/1.1 400"), "{plain}");
-    assert!(plain.contains(r#""code":40016"#), "{plain}");
+    assert!(plain.contains(r#""code":40017"#), "{plain}");
 
     let upgrade = "GET /echo HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: websocket\r\n";
     let no_key = raw(server.addr, &format!("{upgrade}sec-websocket-version: 13\r\n\r\n")).await;
     assert!(no_key.starts_with("HTTP/1.1 400"), "{no_key}");
-    assert!(no_key.contains(r#""code":40017"#), "{no_key}");
+    assert!(no_key.contains(r#""code":40018"#), "{no_key}");
 
     let key = "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
     let old = raw(server.addr, &format!("{upgrade}{key}sec-websocket-version: 8\r\n\r\n")).await;

@@ -12,6 +12,8 @@ use mambo::extract::rejection::{
     StringRejection,
 };
 use mambo::extract::{FromParam, SafePath};
+use mambo::multipart::{MultipartError, MultipartRejection};
+use mambo::ws::WebSocketRejection;
 use mambo::{Error, IntoResponse};
 
 fn read(path: &str) -> String {
@@ -83,6 +85,23 @@ fn codes_the_framework_produces_are_listed() {
         HeaderRejection::Invalid { name: mambo::header::HOST }.code(),
         ClientAddrRejection::Unknown.code(),
         ExtensionRejection::Missing { type_name: "T" }.code(),
+        MultipartRejection::UnsupportedMediaType.code(),
+        MultipartRejection::MissingBoundary.code(),
+        MultipartRejection::InvalidBoundary.code(),
+        MultipartRejection::TooLarge { limit: 1 }.code(),
+        MultipartError::Malformed { reason: "x".into() }.code(),
+        MultipartError::Incomplete.code(),
+        MultipartError::TooManyFields { limit: 1 }.code(),
+        MultipartError::TooLarge { limit: 1 }.code(),
+        MultipartError::FieldTooLarge { name: "f".into(), limit: 1 }.code(),
+        MultipartError::HeadersTooLarge { limit: 1 }.code(),
+        MultipartError::NotUtf8 { name: "f".into() }.code(),
+        MultipartError::ReadFailed { error: "x".into() }.code(),
+        MultipartError::TimedOut.code(),
+        WebSocketRejection::NotAHandshake.code(),
+        WebSocketRejection::BadKey.code(),
+        WebSocketRejection::UnsupportedVersion.code(),
+        WebSocketRejection::NotUpgradable.code(),
         mambo::tower::SERVICE_FAILED_CODE,
         mambo::observe::health::NOT_READY_CODE,
         mambo::observe::health::SHUTTING_DOWN_CODE,

@@ -13,7 +13,7 @@ use crate::body::Body;
 use crate::context::RequestContext;
 use crate::response::IntoResponse;
 
-mod body;
+pub(crate) mod body;
 mod extension;
 mod form;
 mod head;

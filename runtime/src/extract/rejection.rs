@@ -23,7 +23,7 @@
 //! | 40002 | 400 | [`QueryRejection::Invalid`] | the query string does not deserialize into `T` |
 //! | 40003 | 400 | [`JsonRejection::Syntax`] | the body is not valid JSON (the message has the line and column) |
 //! | 40004 | 400 | [`FormRejection::Invalid`] | the body does not deserialize into `T` as a form |
-//! | 40005 | 400 | [`StringRejection::NotUtf8`] | the body is not UTF-8 |
+//! | 40005 | 400 | [`StringRejection::NotUtf8`], [`MultipartError::NotUtf8`](crate::multipart::MultipartError::NotUtf8) (feature `multipart`) | the body (or a multipart field read as text) is not UTF-8 |
 //! | 40006 | 400 | [`JsonRejection::Data`] | valid JSON of the wrong shape (missing field, wrong type; with line and column) |
 //! | 40007 | 400 | `ReadFailed` of every body rejection | the body could not be read (connection error, client gave up) |
 //! | 40008 | 400 | [`HeaderRejection::Missing`] | a required header is missing |
@@ -31,12 +31,19 @@
 //! | 40010 | 400 | the server | an HTTP/1.1 request without exactly one `host` header ([`Server::strict_host`](crate::Server::strict_host)) |
 //! | 40011 | 400 | [`SafePath`](super::SafePath) | a path parameter that would leave its directory (`..`, absolute, NUL, backslash, drive prefix) |
 //! | 40012 | 400 | [`cpu_profile`](crate::observe::pprof::cpu_profile) (feature `pprof`) | a profile parameter (`seconds`, `frequency`) is out of range |
+//! | 40013 | 400 | [`MultipartRejection::InvalidBoundary`](crate::multipart::MultipartRejection::InvalidBoundary) (feature `multipart`) | the `boundary` of `multipart/form-data` is not a valid boundary (empty, over 70 characters, other characters, unparsable parameters) |
+//! | 40014 | 400 | [`MultipartError::Malformed`](crate::multipart::MultipartError::Malformed) (feature `multipart`) | a multipart field's headers do not parse |
+//! | 40015 | 400 | [`MultipartError::Incomplete`](crate::multipart::MultipartError::Incomplete) (feature `multipart`) | the multipart body ends before its closing boundary (cut short, or delimited by another boundary) |
+//! | 40016 | 400 | [`MultipartError::TooManyFields`](crate::multipart::MultipartError::TooManyFields) (feature `multipart`) | the multipart body has more fields than its limit |
+//! | 40017 | 400 | [`WebSocketRejection::NotAHandshake`](crate::ws::WebSocketRejection::NotAHandshake) (feature `ws`) | a WebSocket route got a request that is not a WebSocket handshake |
+//! | 40018 | 400 | [`WebSocketRejection::BadKey`](crate::ws::WebSocketRejection::BadKey) (feature `ws`) | the `sec-websocket-key` of a WebSocket handshake is missing or not 16 bytes in base64 |
 //! | 40400 | 404 | [`Error::not_found`](crate::Error::not_found), `Option::None` | no route matches, or the handler found nothing |
 //! | 40500 | 405 | [`Error::method_not_allowed`](crate::Error::method_not_allowed) | the path exists, not with this method |
 //! | 40800 | 408 | `TimedOut` of every body rejection, the route guard | the body arrived too slowly ([`Server::body_read_timeout`](crate::Server::body_read_timeout), [`Server::min_body_rate`](crate::Server::min_body_rate)), or the route's deadline passed while it waited for the body |
 //! | 40900 | 409 | [`cpu_profile`](crate::observe::pprof::cpu_profile) (feature `pprof`) | a CPU profile is already running (one profiler per process) |
-//! | 41300 | 413 | `TooLarge` of every body rejection | the body is larger than the route's limit |
-//! | 41500 | 415 | `UnsupportedMediaType` of [`JsonRejection`] and [`FormRejection`] | missing or wrong `content-type` |
+//! | 41300 | 413 | `TooLarge` of every body rejection; `FieldTooLarge`, `HeadersTooLarge` of [`MultipartError`](crate::multipart::MultipartError) (feature `multipart`) | the body is larger than the route's limit (or a multipart field, or its headers, larger than theirs) |
+//! | 41500 | 415 | `UnsupportedMediaType` of [`JsonRejection`], [`FormRejection`] and [`MultipartRejection`](crate::multipart::MultipartRejection) (feature `multipart`, also its `MissingBoundary`) | missing or wrong `content-type` (or `multipart/form-data` without a `boundary`) |
+//! | 42600 | 426 | [`WebSocketRejection::UnsupportedVersion`](crate::ws::WebSocketRejection::UnsupportedVersion) (feature `ws`) | a WebSocket handshake for a version other than 13 (with `sec-websocket-version: 13`) |
 //! | 42900 | 429 | `RateLimit` (feature `rate-limit`) | the client used up its quota (with `Retry-After`) |
 //! | 50000 | 500 | [`Error::internal`](crate::Error::internal) | a handler or middleware panicked |
 //! | 50001 | 500 | [`ClientAddrRejection::Unknown`] | the peer address is not known (in-process requests) |
@@ -46,6 +53,7 @@
 //! | 50005 | 500 | [`SharedService`](crate::tower::SharedService) (feature `tower`) | a tower layer or service failed with an error it did not turn into a response |
 //! | 50006 | 500 | [`metrics::ENCODING_FAILED_CODE`](crate::observe::metrics::ENCODING_FAILED_CODE) (feature `metrics`) | a metric the application registered failed to encode for the `metrics:` route |
 //! | 50007 | 500 | [`cpu_profile`](crate::observe::pprof::cpu_profile), [`heap_profile`](crate::observe::pprof::heap_profile) (feature `pprof`) | the profiler could not start, or its report could not be built |
+//! | 50008 | 500 | [`WebSocketRejection::NotUpgradable`](crate::ws::WebSocketRejection::NotUpgradable) (feature `ws`) | a WebSocket handshake on a connection that cannot be upgraded (the in-process test client) |
 //! | 50100 | 501 | [`heap_profile`](crate::observe::pprof::heap_profile) (feature `pprof`) | heap profiling is off: no jemalloc with `prof:true` in the process (feature `pprof-heap`) |
 //! | 50300 | 503 | [`Next`](crate::tower::Next) (feature `tower`) | a request reached a layer's inner service after its router was dropped |
 //! | 50301 | 503 | the server | overloaded: the in-flight limit is reached ([`Server::max_in_flight`](crate::Server::max_in_flight)) |
@@ -139,7 +147,7 @@ macro_rules! define_rejection {
                     $(
                         #[allow(unused_variables)]
                         Self::$variant $({ $($field),+ })? => {
-                            rejection_message!($message $(, $($field),+)?)
+                            $crate::extract::rejection::rejection_message!($message $(, $($field),+)?)
                         }
                     )+
                 }
@@ -175,6 +183,10 @@ macro_rules! define_rejection {
         }
     };
 }
+
+// Path-addressable for the rejections of feature modules (`multipart`).
+#[allow(unused_imports)]
+pub(crate) use {define_rejection, rejection_message};
 
 /// Why reading a request body failed; converted into each body extractor's
 /// own rejection.

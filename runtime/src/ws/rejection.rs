@@ -18,11 +18,11 @@ pub enum WebSocketRejection {
     /// `connection: upgrade` and `upgrade: websocket` on a `GET`, or an
     /// HTTP/2 request that is not an extended `CONNECT` for `websocket`.
     ///
-    /// Status `400`, code `40016`.
+    /// Status `400`, code `40017`.
     NotAHandshake,
     /// `sec-websocket-key` is missing or not 16 bytes in base64.
     ///
-    /// Status `400`, code `40017`.
+    /// Status `400`, code `40018`.
     BadKey,
     /// `sec-websocket-version` is missing or not `13`. The answer carries
     /// `sec-websocket-version: 13`, as RFC 6455 asks.
@@ -51,8 +51,8 @@ impl WebSocketRejection {
     /// [table](crate::extract::rejection)).
     pub fn code(&self) -> u32 {
         match self {
-            Self::NotAHandshake => 40016,
-            Self::BadKey => 40017,
+            Self::NotAHandshake => 40017,
+            Self::BadKey => 40018,
             Self::UnsupportedVersion => 42600,
             Self::NotUpgradable => 50008,
         }
