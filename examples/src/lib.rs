@@ -4,6 +4,7 @@
 
 pub mod alloc;
 pub mod bookmarks;
+pub mod chat;
 pub mod hello;
 pub mod server_env;
 pub mod socket_activation;

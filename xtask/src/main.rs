@@ -7,6 +7,7 @@
 //! cargo xtask restart [--quick] [--app hello|todo] [--only rolling|swap]
 //! cargo xtask observe [--quick]
 //! cargo xtask autobahn [--quick]
+//! cargo xtask e2e        # the chat example in headless Chromium (playwright-core)
 //! cargo xtask expand     # the example routers after macro expansion
 //! cargo xtask routes     # the hello example's ROUTES table
 //! ```
@@ -14,6 +15,7 @@
 mod attack;
 mod autobahn;
 mod bench;
+mod e2e;
 mod fuzz;
 mod observe;
 mod restart;
@@ -76,6 +78,11 @@ commands:
                             if a case FAILED
     options:
       --quick           sections 1 to 7 only; docs/autobahn/ is left alone
+  e2e                       the chat example (release, 127.0.0.1) in a real browser: headless
+                            Chromium driven by playwright-core (xtask/e2e/chat.mjs), two pages,
+                            messages over the WebSocket, presence over SSE; installs chromium
+                            (apt-get) and playwright-core (npm, into target/e2e) if missing;
+                            screenshots in target/e2e/; rewrites docs/e2e/chat.md
   expand [PACKAGE]          print a crate's library after macro expansion (default mambo-examples:
                             the hello and todo routers; mambo-github-router for the GitHub set)
   routes                    print the hello example's route table
@@ -92,6 +99,7 @@ fn main() -> ExitCode {
             autobahn::Options::parse(&args[1..]).and_then(|opts| autobahn::run(&opts))
         }
         Some("observe") => observe::Options::parse(&args[1..]).and_then(|opts| observe::run(&opts)),
+        Some("e2e") => e2e::Options::parse(&args[1..]).and_then(|opts| e2e::run(&opts)),
         Some("expand") => util::expand(args.get(1).map(String::as_str)),
         Some("routes") => util::routes(),
         Some("help" | "--help" | "-h") | None => {

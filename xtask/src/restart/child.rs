@@ -146,6 +146,17 @@ impl Guarded {
         }
         Ok(out)
     }
+
+    /// What the child wrote to its stdout (piped), read to the end: call it
+    /// once the child has exited, whatever its status, and only for a small
+    /// output (a child that fills the pipe would wait for it forever).
+    pub fn take_stdout(&mut self) -> Result<String, String> {
+        let mut out = String::new();
+        if let Some(mut stdout) = self.child.stdout.take() {
+            stdout.read_to_string(&mut out).map_err(|e| format!("{}: {e}", self.name))?;
+        }
+        Ok(out)
+    }
 }
 
 impl Drop for Guarded {
