@@ -12,6 +12,14 @@
 //! | `MAMBO_SHUTDOWN_DELAY_SECS` | [`shutdown_delay`](mambo::Server::shutdown_delay) |
 //! | `MAMBO_REUSE_PORT` | [`reuse_port`](mambo::Server::reuse_port) |
 //!
+//! The chat's WebSockets read three more ([`socket_config`]):
+//!
+//! | variable | `WebSocketConfig` method |
+//! |---|---|
+//! | `MAMBO_WS_PING_SECS` | [`ping_interval`](mambo::ws::WebSocketConfig::ping_interval) |
+//! | `MAMBO_WS_IDLE_SECS` | [`idle_timeout`](mambo::ws::WebSocketConfig::idle_timeout) |
+//! | `MAMBO_WS_WRITE_SECS` | [`write_timeout`](mambo::ws::WebSocketConfig::write_timeout) |
+//!
 //! Timeouts are seconds, fractions allowed (`2.5`); `MAMBO_REUSE_PORT` is
 //! `1` (on) or `0` (off). An unset variable leaves the server's default.
 
@@ -62,6 +70,27 @@ pub fn apply(mut server: mambo::Server) -> Result<mambo::Server, String> {
         server = server.reuse_port(on);
     }
     Ok(server)
+}
+
+/// `config` with the `MAMBO_WS_*` variables that are set applied.
+///
+/// # Errors
+///
+/// A variable is set to something other than a non-negative number of
+/// seconds; the message names it.
+pub fn socket_config(
+    mut config: mambo::ws::WebSocketConfig,
+) -> Result<mambo::ws::WebSocketConfig, String> {
+    if let Some(t) = read("MAMBO_WS_PING_SECS")? {
+        config = config.ping_interval(Some(t));
+    }
+    if let Some(t) = read("MAMBO_WS_IDLE_SECS")? {
+        config = config.idle_timeout(Some(t));
+    }
+    if let Some(t) = read("MAMBO_WS_WRITE_SECS")? {
+        config = config.write_timeout(Some(t));
+    }
+    Ok(config)
 }
 
 fn read_switch(name: &str) -> Result<Option<bool>, String> {

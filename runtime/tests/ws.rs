@@ -83,10 +83,29 @@ async fn firehose(upgrade: WebSocketUpgrade, State(live): State<Live>) -> Respon
     })
 }
 
+/// Reads everything the client sends while it sends 64 KiB messages, as a
+/// chat room does; write timeout 300 ms.
+#[route(GET "/flood")]
+async fn flood(upgrade: WebSocketUpgrade, State(live): State<Live>) -> Response {
+    let config = WebSocketConfig::default()
+        .write_timeout(Some(Duration::from_millis(300)))
+        .ping_interval(None)
+        .idle_timeout(None);
+    upgrade.config(config).on_upgrade(move |socket| async move {
+        let _running = Running::new(&live);
+        let (mut sender, mut receiver) = socket.split();
+        let chunk = Bytes::from(vec![b'x'; 64 << 10]);
+        tokio::select! {
+            () = async { while let Some(Ok(_)) = receiver.recv().await {} } => {}
+            () = async { while sender.send(Message::Binary(chunk.clone())).await.is_ok() {} } => {}
+        }
+    })
+}
+
 mambo::router! {
     struct App {
         state: Live,
-        routes: [echo, impatient, firehose],
+        routes: [echo, impatient, firehose, flood],
     }
 }
 
@@ -305,6 +324,25 @@ async fn a_client_that_never_reads_is_cut_off_after_the_write_timeout() {
     let started = tokio::time::Instant::now();
     server.until_no_handler().await;
     assert!(started.elapsed() < Duration::from_secs(5), "cut off after {:?}", started.elapsed());
+}
+
+/// Regression: a client that floods the socket kept the handler busy
+/// enough to starve the watchdog's timer in the same task, so the write
+/// timeout never fired (found by `cargo xtask attack --case ws-never-read`).
+#[tokio::test]
+async fn a_client_that_floods_and_never_reads_is_cut_off_too() {
+    let server = TestServer::start(mambo::Server::bind("127.0.0.1:0"));
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let tcp = socket.connect(server.addr).await.unwrap();
+    let (mut flooder, _) =
+        tokio_tungstenite::client_async(server.url("/flood"), tcp).await.expect("handshake");
+    let started = tokio::time::Instant::now();
+    let message = tungstenite::Message::text("x".repeat(1000));
+    let flood = async { while flooder.feed(message.clone()).await.is_ok() {} };
+    tokio::time::timeout(STEP, flood).await.expect("the server cut the flooder off");
+    server.until_no_handler().await;
+    assert!(started.elapsed() < Duration::from_secs(10), "cut off after {:?}", started.elapsed());
 }
 
 #[tokio::test]

@@ -8,9 +8,9 @@
 //! ```
 //!
 //! Open the address in two browser windows. The address comes from
-//! `CHAT_ADDR` (default `127.0.0.1:8081`), the log level from `RUST_LOG`
+//! `--port N` (127.0.0.1) or `CHAT_ADDR` (default `127.0.0.1:8081`), the log level from `RUST_LOG`
 //! (default `info`); the `MAMBO_*` timeouts of `mambo_examples::server_env`
-//! apply. On Ctrl-C or SIGTERM the sockets are closed with 1001 and open
+//! apply, `MAMBO_WS_*` to the sockets. On Ctrl-C or SIGTERM the sockets are closed with 1001 and open
 //! event streams get at most five seconds.
 
 use std::time::Duration;
@@ -31,9 +31,17 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    if std::env::args().len() > 1 {
-        eprintln!("usage: chat (the address comes from CHAT_ADDR, default {DEFAULT_ADDR})");
-        std::process::exit(2);
+    let mut addr = std::env::var("CHAT_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => {}
+        [flag, port] if flag == "--port" && port.parse::<u16>().is_ok() => {
+            addr = format!("127.0.0.1:{port}");
+        }
+        _ => {
+            eprintln!("usage: chat [--port N] (or CHAT_ADDR=HOST:PORT; default {DEFAULT_ADDR})");
+            std::process::exit(2);
+        }
     }
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -41,11 +49,17 @@ async fn main() -> std::io::Result<()> {
         )
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
-    let addr = std::env::var("CHAT_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
     let listening = mambo_examples::server_env::server(&addr, false)
         .shutdown_timeout(SHUTDOWN_TIMEOUT)
         .listen()?;
     mambo_examples::alloc::start_trimming();
     println!("chat listening on http://{}", listening.local_addr());
-    listening.serve(Chat::new(Room::new())).await
+    let config = mambo_examples::server_env::socket_config(
+        mambo_examples::chat::room::default_socket_config(),
+    )
+    .unwrap_or_else(|message| {
+        eprintln!("{message}");
+        std::process::exit(2);
+    });
+    listening.serve(Chat::new(Room::new().with_socket_config(config))).await
 }

@@ -38,7 +38,7 @@ pub mod socket;
 
 use mambo::prelude::*;
 use mambo::sse::{KeepAlive, Sse};
-use mambo::ws::{WebSocketConfig, WebSocketUpgrade};
+use mambo::ws::WebSocketUpgrade;
 use serde::Serialize;
 
 pub use room::{Room, RoomEvent};
@@ -60,10 +60,7 @@ pub async fn index() -> Html<&'static str> {
 /// `GET /ws`: joins the room.
 #[route(GET "/ws")]
 pub async fn ws(upgrade: WebSocketUpgrade, State(room): State<Room>) -> Response {
-    let config = WebSocketConfig::default()
-        .max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES);
-    upgrade.config(config).on_upgrade(move |socket| socket::session(room, socket))
+    upgrade.config(room.socket_config()).on_upgrade(move |socket| socket::session(room, socket))
 }
 
 /// `GET /events`: the room's events, with keep-alive comments.

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mambo::ws::Utf8Bytes;
+use mambo::ws::{Utf8Bytes, WebSocketConfig};
 use tokio::sync::broadcast;
 
 use super::protocol::{Outgoing, Post};
@@ -44,6 +44,16 @@ struct Inner {
     /// Held while the count changes and its event is sent, so that the
     /// presence events come in the order of the counts they carry.
     presence: Mutex<()>,
+    /// The limits and timeouts of the room's sockets.
+    socket_config: WebSocketConfig,
+}
+
+/// Mambo's defaults, with the message and frame limits at
+/// [`MAX_MESSAGE_BYTES`](super::MAX_MESSAGE_BYTES).
+pub fn default_socket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(super::MAX_MESSAGE_BYTES)
+        .max_frame_size(super::MAX_MESSAGE_BYTES)
 }
 
 impl Default for Room {
@@ -67,8 +77,29 @@ impl Room {
                 online: AtomicUsize::new(0),
                 seq: AtomicU64::new(0),
                 presence: Mutex::new(()),
+                socket_config: default_socket_config(),
             }),
         }
+    }
+
+    /// This room with `config` for its sockets (default: Mambo's, with the
+    /// message limit at [`MAX_MESSAGE_BYTES`](super::MAX_MESSAGE_BYTES)).
+    /// Call before the room is shared.
+    ///
+    /// # Panics
+    ///
+    /// When the room was already cloned.
+    #[must_use]
+    pub fn with_socket_config(mut self, config: WebSocketConfig) -> Self {
+        Arc::get_mut(&mut self.inner)
+            .expect("configure the room before sharing it")
+            .socket_config = config;
+        self
+    }
+
+    /// The limits and timeouts of the room's sockets.
+    pub fn socket_config(&self) -> WebSocketConfig {
+        self.inner.socket_config
     }
 
     /// The number of sockets open.

@@ -22,9 +22,13 @@ pub async fn session(room: Room, socket: WebSocket) {
     let mut member = room.enter();
     let (sender, receiver) = socket.split();
     let (direct, replies) = mpsc::channel(DIRECT_QUEUE);
-    let forwarding = tokio::spawn(forward(heard, replies, sender));
-    read(receiver, &room, &mut member, &direct).await;
-    forwarding.abort();
+    // Both halves in this one task, not a spawned forwarder: when the
+    // socket's watchdog drops the session (the client went silent, the
+    // server's shutdown timeout passed), both go, and the socket with them.
+    tokio::select! {
+        () = forward(heard, replies, sender) => {}
+        () = read(receiver, &room, &mut member, &direct) => {}
+    }
 }
 
 /// Sends the room's messages and this socket's own replies to `sink`, until

@@ -36,19 +36,26 @@
 //!     upgrade.on_upgrade(move |socket| async move {
 //!         let (mut sender, mut receiver) = socket.split();
 //!         let mut heard = room.0.subscribe();
-//!         let forward = tokio::spawn(async move {
+//!         let forward = async {
 //!             while let Ok(line) = heard.recv().await {
 //!                 if sender.send(Message::text(line)).await.is_err() {
 //!                     break;
 //!                 }
 //!             }
-//!         });
-//!         while let Some(Ok(message)) = receiver.recv().await {
-//!             if let Message::Text(line) = message {
-//!                 let _ = room.0.send(line.to_string());
+//!         };
+//!         let read = async {
+//!             while let Some(Ok(message)) = receiver.recv().await {
+//!                 if let Message::Text(line) = message {
+//!                     let _ = room.0.send(line.to_string());
+//!                 }
 //!             }
+//!         };
+//!         // Both halves in the handler's own task (not a spawned one), so
+//!         // that the socket goes when the handler is dropped.
+//!         tokio::select! {
+//!             () = forward => {}
+//!             () = read => {}
 //!         }
-//!         forward.abort();
 //!     })
 //! }
 //!

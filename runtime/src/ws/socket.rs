@@ -174,7 +174,13 @@ impl WebSocket {
         self.protocol.as_ref()
     }
 
-    /// A sending half and a receiving half, for two tasks.
+    /// A sending half and a receiving half, to send and receive at once.
+    ///
+    /// Drive both inside the handler's future (`tokio::select!` or
+    /// `join!`, as the [module example](super#examples) does) rather than
+    /// moving one into a spawned task: the socket's timeouts and the
+    /// server's shutdown end the connection by dropping the handler's
+    /// future, and a half held by another task would keep it open.
     pub fn split(self) -> (WebSocketSender, WebSocketReceiver) {
         let (sink, stream) = StreamExt::split(self);
         (WebSocketSender { sink }, WebSocketReceiver { stream })

@@ -116,9 +116,12 @@ pub(super) async fn guard(
     let mut went_away = false;
     loop {
         tokio::select! {
+            // The watchdog's branches first: a handler kept busy (a client
+            // that floods) spends the task's cooperative budget, and a
+            // timer polled after it in the same poll would never be ready.
             biased;
-            () = &mut handler => {
-                tracing::trace!(target: TARGET, "WebSocket handler ended");
+            () = wait_closed(&mut closed), if went_away => {
+                tracing::debug!(target: TARGET, "shutdown timeout: dropping the WebSocket");
                 return;
             }
             () = wait(&mut draining), if !went_away => {
@@ -126,15 +129,15 @@ pub(super) async fn guard(
                 tracing::debug!(target: TARGET, "server draining: closing the WebSocket with 1001");
                 watch.request(AWAY);
             }
-            () = wait_closed(&mut closed), if went_away => {
-                tracing::debug!(target: TARGET, "shutdown timeout: dropping the WebSocket");
-                return;
-            }
             _ = ticks.tick(), if config.tick().is_some() => {
                 if let Some(why) = timeouts.check(watch, tick) {
                     tracing::debug!(target: TARGET, why, "dropping the WebSocket");
                     return;
                 }
+            }
+            () = &mut handler => {
+                tracing::trace!(target: TARGET, "WebSocket handler ended");
+                return;
             }
         }
     }

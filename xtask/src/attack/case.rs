@@ -3,11 +3,10 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::scene::Scene;
-use super::target::{App, Setup};
+use super::target::{App, Binaries, Setup};
 
 /// No case may run longer than this, whatever the server does.
 pub const CASE_LIMIT: Duration = Duration::from_secs(60);
@@ -38,20 +37,19 @@ pub struct Measured {
 pub struct Ctx {
     /// `--quick`: smaller counts and shorter waits.
     pub quick: bool,
-    hello: PathBuf,
-    todo: PathBuf,
+    binaries: Binaries,
     rt: tokio::runtime::Runtime,
     deadline: Cell<Instant>,
 }
 
 impl Ctx {
-    /// A context for the binaries `hello` and `todo`.
-    pub fn new(quick: bool, hello: PathBuf, todo: PathBuf) -> Result<Ctx, String> {
+    /// A context for the examples' `binaries`.
+    pub fn new(quick: bool, binaries: Binaries) -> Result<Ctx, String> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .map_err(|e| format!("tokio runtime: {e}"))?;
-        Ok(Ctx { quick, hello, todo, rt, deadline: Cell::new(Instant::now() + CASE_LIMIT) })
+        Ok(Ctx { quick, binaries, rt, deadline: Cell::new(Instant::now() + CASE_LIMIT) })
     }
 
     /// `full`, or `quick` under `--quick`.
@@ -89,8 +87,9 @@ impl Ctx {
     /// Starts `app` with `setup` on a free port.
     pub fn start(&self, app: App, setup: &Setup) -> Result<Scene, String> {
         let program = match app {
-            App::Hello => self.hello.clone(),
-            App::Todo => self.todo.clone(),
+            App::Hello => self.binaries.hello.clone(),
+            App::Todo => self.binaries.todo.clone(),
+            App::Chat => self.binaries.chat.clone(),
         };
         Scene::start(program, app, setup)
     }

@@ -1,12 +1,12 @@
 //! `cargo xtask attack`: long hostile-client checks against release builds
-//! of the `hello` and `todo` examples, which rewrite `RELIABILITY.md`.
+//! of the `hello`, `todo` and `chat` examples, which rewrite `RELIABILITY.md`.
 //!
 //! Every case starts a fresh server on 127.0.0.1, runs a normal client
 //! beside the attack (`normal`), watches the server's memory (`watch`),
 //! and stops by itself: counts are fixed and each case is cut off at
 //! [`CASE_LIMIT`](case::CASE_LIMIT). The cases live in one table,
 //! [`CASES`], which the report, `--case` and `--list` all read. One module
-//! per group of cases (`h1`, `h2`, `floods`, `uploads`, `conns`); the pure parts
+//! per group of cases (`h1`, `h2`, `floods`, `uploads`, `conns`, `ws`); the pure parts
 //! (`frames`, `wire`, `stats`, `report`) are unit-tested, the attacks
 //! never run under `cargo test`.
 
@@ -25,6 +25,7 @@ pub(crate) mod target;
 mod uploads;
 mod watch;
 mod wire;
+mod ws;
 
 use std::time::Instant;
 
@@ -169,6 +170,24 @@ const CASES: &[Case] = &[
         run: uploads::sigterm_in_flight,
     },
     Case {
+        name: "ws-idle-sockets",
+        sends: "to chat `/ws`, from 250 loopback addresses: 2 000 (300) WebSocket handshakes, then silence: no frame, no answer to pings (ping 2 s, idle timeout 4 s)",
+        holds: "every socket dropped within 7 s of its handshake; RSS grows < 64 MiB; normal client ≥ 99 % 200",
+        run: ws::idle_sockets,
+    },
+    Case {
+        name: "ws-huge-frames",
+        sends: "to chat `/ws` (16 KiB message limit): 200 (40) sockets, half sending a frame header announcing 1 GiB then 64 KiB, half an endless message of 8 KiB fragments",
+        holds: "every socket gets a close frame with 1009 within 3 s; RSS grows < 64 MiB; normal client ≥ 99 % 200",
+        run: ws::huge_frames,
+    },
+    Case {
+        name: "ws-never-read",
+        sends: "to chat `/ws`: 20 (5) sockets with a 4 KiB receive buffer posting 400-character messages as fast as they go in and never reading the room, beside 20 (5) sockets that read (write timeout 3 s)",
+        holds: "every spammer cut off within 30 s (15 s); every reading socket still served; RSS grows < 64 MiB; normal client ≥ 99 % 200",
+        run: ws::never_read,
+    },
+    Case {
         name: "burst-rss",
         sends: "10 (3) bursts of 9 000 (2 000) HTTP/1.1 connections from 250 loopback addresses, a GET on each, then all closed",
         holds: "RSS after the last burst ≤ 1.2 × RSS after the first",
@@ -199,8 +218,8 @@ pub fn run(opts: &Options) -> Result<(), String> {
         None => CASES.iter().collect(),
     };
     let nofile = nofile::raise_to_hard()?;
-    let (hello, todo) = target::build(opts.allocator)?;
-    let ctx = Ctx::new(opts.quick, hello, todo)?;
+    let binaries = target::build(opts.allocator)?;
+    let ctx = Ctx::new(opts.quick, binaries)?;
     let mut rows = Vec::new();
     for case in cases {
         eprintln!("\n=== attack {} (allocator {}) ===", case.name, opts.allocator.name());
@@ -278,6 +297,6 @@ mod tests {
             );
             assert!(!case.sends.is_empty() && !case.holds.is_empty());
         }
-        assert_eq!(CASES.len(), 16);
+        assert_eq!(CASES.len(), 19);
     }
 }

@@ -1,5 +1,5 @@
-//! The servers under attack: release builds of the `hello` and `todo`
-//! examples, started through `bench`'s [`Running`] with the settings a case
+//! The servers under attack: release builds of the `hello`, `todo` and
+//! `chat` examples, started through `bench`'s [`Running`] with the settings a case
 //! asks for.
 
 use std::net::SocketAddr;
@@ -19,6 +19,8 @@ pub enum App {
     Hello,
     /// `todo`: a REST API over in-memory SQLite.
     Todo,
+    /// `chat`: a chat room over WebSockets, its events over SSE.
+    Chat,
 }
 
 impl App {
@@ -27,6 +29,7 @@ impl App {
         match self {
             App::Hello => "hello",
             App::Todo => "todo",
+            App::Chat => "chat",
         }
     }
 
@@ -36,6 +39,7 @@ impl App {
         match self {
             App::Hello => "/plaintext",
             App::Todo => "/health",
+            App::Chat => "/healthz",
         }
     }
 }
@@ -108,16 +112,25 @@ impl Default for Allocator {
     }
 }
 
-/// Builds both examples with `allocator` (release profile: what users
-/// deploy) and returns their paths, hello first.
-pub fn build(allocator: Allocator) -> Result<(PathBuf, PathBuf), String> {
+/// The release binaries of the examples under attack.
+#[derive(Debug, Clone)]
+pub struct Binaries {
+    pub hello: PathBuf,
+    pub todo: PathBuf,
+    pub chat: PathBuf,
+}
+
+/// Builds the examples with `allocator` (release profile: what users
+/// deploy) and returns their paths.
+pub fn build(allocator: Allocator) -> Result<Binaries, String> {
     util::run(
         util::main_cargo()
-            .args(["build", "--release", "-p", "mambo-examples", "--bin", "hello", "--bin", "todo"])
+            .args(["build", "--release", "-p", "mambo-examples"])
+            .args(["--bin", "hello", "--bin", "todo", "--bin", "chat"])
             .args(allocator.cargo_args()),
     )?;
     let dir = util::main_target_dir().join("release");
-    Ok((dir.join("hello"), dir.join("todo")))
+    Ok(Binaries { hello: dir.join("hello"), todo: dir.join("todo"), chat: dir.join("chat") })
 }
 
 /// How a case wants its server started.
@@ -144,6 +157,20 @@ impl Setup {
         }
     }
 
+    /// The chat's WebSocket timeouts (`MAMBO_WS_*`): a ping after `ping`
+    /// seconds of silence, the socket dropped after `idle` seconds of
+    /// silence or `write` seconds of a send that cannot progress.
+    pub fn socket_timeouts(ping: u64, idle: u64, write: u64) -> Setup {
+        Setup {
+            env: vec![
+                ("MAMBO_WS_PING_SECS", ping.to_string()),
+                ("MAMBO_WS_IDLE_SECS", idle.to_string()),
+                ("MAMBO_WS_WRITE_SECS", write.to_string()),
+            ],
+            nofile: None,
+        }
+    }
+
     /// How long a handler may wait for request body bytes
     /// (`body_read_timeout`).
     pub fn body_read_timeout(secs: u64) -> Setup {
@@ -160,7 +187,7 @@ pub fn start(program: PathBuf, app: App, port: u16, setup: &Setup) -> Result<Run
         spec = spec.run_under("sh", &["-c".into(), format!(r#"ulimit -n {n} && exec "$0" "$@""#)]);
     }
     let mut env = setup.env.clone();
-    if app == App::Todo {
+    if app != App::Hello {
         // The access log would cost the server a formatted line per request.
         env.push(("RUST_LOG", "warn".into()));
     }

@@ -285,7 +285,8 @@ pub fn run(opts: &Options) -> Result<(), String> {
          global allocator, read through the `__allocs` text message before and after, the cost \
          of one query subtracted) / messages. Servers: tokio-tungstenite 0.30 and \
          fastwebsockets 0.10 behind hyper 1 (http1, upgrades; default configurations), axum \
-         0.8 `ws` (tokio-tungstenite 0.29).\n\n{}\n",
+         0.8 `ws` (tokio-tungstenite 0.29), Mambo's `ws` (`mambo-bench-ws`: a \
+         `WebSocketUpgrade` route, default `WebSocketConfig`).\n\n{}\n",
         t.render()
     );
     for n in notes {

@@ -187,8 +187,8 @@ pub fn run(opts: &Options) -> Result<(), String> {
     util::ensure_tool("wrk", "wrk")?;
     util::ensure_tool("ss", "iproute2")?;
     // The examples as users get them: their default features.
-    let (hello, todo) = target::build(Allocator::DEFAULT)?;
-    let program = if opts.app == App::Hello { hello } else { todo };
+    let binaries = target::build(Allocator::DEFAULT)?;
+    let program = if opts.app == App::Hello { binaries.hello } else { binaries.todo };
     let plan = Plan { program, app: opts.app, secs: if opts.quick { 15 } else { 60 } };
     let host_migrates = migrate::current()?;
 
