@@ -296,6 +296,47 @@ async fn graceful_shutdown_closes_sockets_with_1001() {
     server.until_no_handler().await;
 }
 
+/// A handshake that reaches a draining server (on a keep-alive connection,
+/// in the moment it is left to send its next request) still gets a proper
+/// 101 (`connection: upgrade`, not the drain's `connection: close`), then
+/// the 1001 at once.
+#[tokio::test]
+async fn a_handshake_during_the_drain_is_upgraded_then_closed_with_1001() {
+    let mut server = TestServer::start(mambo::Server::bind("127.0.0.1:0"));
+    let mut kept = TcpStream::connect(server.addr).await.unwrap();
+    kept.write_all(b"GET /echo HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !answer.ends_with(b"}") {
+        let n = tokio::time::timeout(STEP, kept.read(&mut buf)).await.unwrap().unwrap();
+        assert!(n > 0, "the connection stays open after a 400");
+        answer.extend_from_slice(&buf[..n]);
+    }
+
+    server.stop.take().unwrap().send(()).unwrap();
+    // The drain has begun once the listener is gone.
+    tokio::time::timeout(STEP, async {
+        while TcpStream::connect(server.addr).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the listener closed");
+
+    let (mut socket, response) =
+        tokio::time::timeout(STEP, tokio_tungstenite::client_async(server.url("/echo"), kept))
+            .await
+            .expect("an answer in time")
+            .expect("a valid 101 while draining");
+    assert_eq!(response.headers()["connection"], "upgrade");
+    match next(&mut socket).await {
+        tungstenite::Message::Close(Some(frame)) => {
+            assert_eq!(u16::from(frame.code), close_code::AWAY);
+        }
+        other => panic!("expected a 1001 close frame, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn a_client_that_answers_pings_stays_and_a_silent_one_is_dropped() {
     let server = TestServer::start(mambo::Server::bind("127.0.0.1:0"));

@@ -134,7 +134,7 @@ macro_rules! define_rejection {
                 }
             }
 
-            /// The error code in the JSON body (see the [table](self)).
+            /// The error code in the JSON body (see the [table](crate::extract::rejection)).
             pub fn code(&self) -> u32 {
                 match self {
                     $( Self::$variant { .. } => $code, )+

@@ -70,7 +70,12 @@ pub(crate) fn handle<R: Router>(
             let Ok(response) = start(&conn, request).await;
             response
         };
-        if !http2 && shared.shutdown.is_draining() {
+        // A 101 keeps its `connection: upgrade`: the upgraded protocol
+        // hears the drain itself (a WebSocket closes with 1001 at once).
+        if !http2
+            && shared.shutdown.is_draining()
+            && response.status() != http::StatusCode::SWITCHING_PROTOCOLS
+        {
             close_after(&mut response);
         }
         Ok(served::serve(response, conn, version))
