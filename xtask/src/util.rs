@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// The main workspace root (the parent of `xtask/`).
 /// Sends SIGTERM to `child`, a process this program started and has not
 /// reaped yet (so its pid cannot name another process).
 pub fn sigterm(child: &std::process::Child) -> Result<(), String> {
@@ -16,6 +15,19 @@ pub fn sigterm(child: &std::process::Child) -> Result<(), String> {
     Ok(())
 }
 
+/// Parses a command's only option, `[--quick]`: whether it was given.
+pub fn quick_flag(args: &[String]) -> Result<bool, String> {
+    let mut quick = false;
+    for arg in args {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            other => return Err(format!("unexpected `{other}`; see `cargo xtask help`")),
+        }
+    }
+    Ok(quick)
+}
+
+/// The main workspace root (the parent of `xtask/`).
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -31,7 +31,8 @@ impl BodyHead {
     }
 }
 
-fn content_length(headers: &HeaderMap) -> Option<u64> {
+/// The `content-length` header, when it is present and a number.
+pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
 }
 

@@ -105,8 +105,8 @@
 
 use std::future::Future;
 
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use http::{HeaderMap, HeaderValue};
+use http::HeaderMap;
+use http::header::CONTENT_TYPE;
 use http_body_util::BodyDataStream;
 
 use crate::body::Body;
@@ -308,7 +308,7 @@ impl Multipart {
         if !rejection::valid_boundary(&boundary) {
             return Err(MultipartRejection::InvalidBoundary);
         }
-        let content_length = headers.get(CONTENT_LENGTH).and_then(parse_length);
+        let content_length = crate::extract::body::content_length(headers);
         if content_length.is_some_and(|len| len > route_limit) {
             return Err(MultipartRejection::TooLarge { limit: route_limit });
         }
@@ -325,10 +325,6 @@ impl Multipart {
 fn is_form_data(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or_default();
     essence.trim().eq_ignore_ascii_case("multipart/form-data")
-}
-
-fn parse_length(value: &HeaderValue) -> Option<u64> {
-    value.to_str().ok()?.trim().parse().ok()
 }
 
 /// A field's headers as sent, `name: value\r\n` each.
@@ -353,6 +349,8 @@ mod tests {
     use super::*;
     use crate::extract::body::tests::Chunked;
     use bytes::Bytes;
+    use http::HeaderValue;
+    use http::header::CONTENT_LENGTH;
 
     fn multipart(content_type: &str, body: Body) -> Result<Multipart, MultipartRejection> {
         let mut headers = HeaderMap::new();

@@ -45,14 +45,7 @@ pub struct Options {
 impl Options {
     /// Parses `[--quick]`.
     pub fn parse(args: &[String]) -> Result<Options, String> {
-        let mut opts = Options::default();
-        for arg in args {
-            match arg.as_str() {
-                "--quick" => opts.quick = true,
-                other => return Err(format!("unexpected `{other}`; see `cargo xtask help`")),
-            }
-        }
-        Ok(opts)
+        Ok(Options { quick: util::quick_flag(args)? })
     }
 
     fn cases(&self) -> &'static [&'static str] {
@@ -67,15 +60,7 @@ pub fn run(opts: &Options) -> Result<(), String> {
     let python = python27()?;
     let site = util::main_target_dir().join("autobahn/py27");
     install_suite(&python, &site)?;
-    util::run(util::main_cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "mambo-tests",
-        "--bin",
-        "mambo-bench-ws",
-    ]))?;
-    let binary = util::main_target_dir().join("release/mambo-bench-ws");
+    let binary = crate::bench::ws::build_mambo()?;
     let port = crate::restart::free_ports(1)?[0];
     let mut server_cmd = Command::new(&binary);
     server_cmd.args(["--port", &port.to_string(), "--threads", "1", "--autobahn"]);

@@ -21,7 +21,7 @@ mod router;
 pub(crate) mod rss;
 pub(crate) mod server;
 pub(crate) mod wrk;
-mod ws;
+pub(crate) mod ws;
 
 use std::path::PathBuf;
 

@@ -177,10 +177,9 @@ fn binary_path(server: &Server) -> PathBuf {
     }
 }
 
-/// Runs the suite and writes `bench-results/ws.md`.
-pub fn run(opts: &Options) -> Result<(), String> {
-    let runs = if opts.quick { 1 } else { 5 };
-    util::run(util::peers_cargo().args(["build", "--release", "-p", "ws-echo"]))?;
+/// Builds `mambo-bench-ws` (release) and returns its path: the `mambo` row
+/// here, and the server `cargo xtask autobahn` tests.
+pub fn build_mambo() -> Result<PathBuf, String> {
     util::run(util::main_cargo().args([
         "build",
         "--release",
@@ -189,6 +188,14 @@ pub fn run(opts: &Options) -> Result<(), String> {
         "--bin",
         "mambo-bench-ws",
     ]))?;
+    Ok(util::main_target_dir().join("release/mambo-bench-ws"))
+}
+
+/// Runs the suite and writes `bench-results/ws.md`.
+pub fn run(opts: &Options) -> Result<(), String> {
+    let runs = if opts.quick { 1 } else { 5 };
+    util::run(util::peers_cargo().args(["build", "--release", "-p", "ws-echo"]))?;
+    build_mambo()?;
     let client = util::peers_dir().join("target/release/ws-echo-client");
     let mut notes = Vec::new();
     let mut specs = Vec::new();

@@ -67,14 +67,7 @@ pub struct Options {
 impl Options {
     /// Parses `[--quick]`.
     pub fn parse(args: &[String]) -> Result<Options, String> {
-        let mut opts = Options::default();
-        for arg in args {
-            match arg.as_str() {
-                "--quick" => opts.quick = true,
-                other => return Err(format!("unexpected `{other}`; see `cargo xtask help`")),
-            }
-        }
-        Ok(opts)
+        Ok(Options { quick: util::quick_flag(args)? })
     }
 
     fn command(&self) -> &'static str {
