@@ -143,6 +143,49 @@ fn metrics_add_no_allocation_per_request() {
     }
 }
 
+/// Pipelined requests (16 per write, as wrk's pipelining and TechEmpower's
+/// plaintext test send them): Mambo answers each batch with one write
+/// where raw hyper makes one per response (`server/coalesce.rs`), the
+/// responses are the ones sent one at a time, and holding them allocates
+/// nothing per request: the steady count of requests sent one at a time.
+#[test]
+fn a_pipelined_batch_is_one_write_and_allocates_nothing_more() {
+    use alloc_harness::pipelined::{self, measure_pipelined};
+    const DEPTH: usize = 16;
+    const BATCHES: usize = 100;
+    for (endpoint, (name, steady_allocs)) in ENDPOINTS.into_iter().zip(STEADY_ALLOCS) {
+        let request = endpoint.request();
+        let mambo = measure_pipelined(pipelined::serve_mambo, &request, DEPTH, 20, BATCHES);
+        let raw = measure_pipelined(pipelined::serve_raw_hyper, &request, DEPTH, 20, BATCHES);
+        println!(
+            "{name}: mambo {:.2} writes/batch, {}; raw hyper {:.2} writes/batch, {}",
+            mambo.writes_per_batch, mambo.counts, raw.writes_per_batch, raw.counts
+        );
+        assert_eq!(mambo.writes_per_batch, 1.0, "{name}");
+        assert_eq!(raw.writes_per_batch, DEPTH as f64, "{name}: raw hyper, the baseline");
+        assert!(
+            mambo.counts.allocs <= steady_allocs * mambo.counts.requests,
+            "{name}: {} pipelined, steady {steady_allocs} one at a time",
+            mambo.counts
+        );
+        assert!(
+            mambo.counts.allocs_per_request() <= raw.counts.allocs_per_request(),
+            "{name}: mambo {} vs raw hyper {}",
+            mambo.counts,
+            raw.counts
+        );
+        let one = alloc_harness::measure_server(alloc_harness::serve_mambo, &request, 1, 1);
+        let alone = alloc_harness::parse(&one.first_response);
+        let batch = String::from_utf8(mambo.first_batch).expect("UTF-8 responses");
+        let responses: Vec<&str> = batch.split("HTTP/1.1 ").filter(|r| !r.is_empty()).collect();
+        assert_eq!(responses.len(), DEPTH, "{name}: {batch}");
+        for response in responses {
+            let parsed = alloc_harness::parse(format!("HTTP/1.1 {response}").as_bytes());
+            assert_eq!(parsed, alone, "{name}: a pipelined response differs from a lone one");
+        }
+    }
+}
+
 #[test]
 fn the_counter_counts_allocations_and_bytes() {
     let ((), counts) = alloc_harness::count(|| {

@@ -230,6 +230,11 @@ impl ConnectionCount {
         self.state = state;
     }
 
+    /// Whether the connection was counted as HTTP/2.
+    pub(crate) fn http2(&self) -> bool {
+        self.state == COUNTED_HTTP2
+    }
+
     /// The protocol the connection was counted under, if it was.
     #[cfg(test)]
     fn protocol(&self) -> Option<Protocol> {

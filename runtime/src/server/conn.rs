@@ -26,6 +26,7 @@ use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
 
 use super::budget::OutputBudget;
+use super::coalesce::{Coalesced, HasWriteHold, WriteHold};
 use super::idle::{Activity, Drain, IdleWatch, Verdict};
 use super::per_client::ClientGuard;
 use super::request;
@@ -52,6 +53,15 @@ pub(crate) struct ConnState<R> {
     _open: Option<Slots>,
     /// Wakes the connection's task for its shutdown and idle watchers.
     watchers: SideWake,
+    /// Pipelined responses held for one write (see `coalesce`).
+    pub(crate) hold: WriteHold,
+}
+
+impl<R> HasWriteHold for Arc<ConnState<R>> {
+    #[inline]
+    fn write_hold(&self) -> &WriteHold {
+        &self.hold
+    }
 }
 
 impl<R: Router> Wake for ConnState<R> {
@@ -91,6 +101,7 @@ impl<R> ConnState<R> {
             output: OutputBudget::default(),
             _open: open,
             watchers: SideWake::new(),
+            hold: WriteHold::default(),
         })
     }
 }
@@ -123,6 +134,7 @@ where
         let conn = conn.clone();
         service_fn(move |req| request::handle(&conn, req))
     };
+    let io = Coalesced::new(io, conn.clone());
     let io = TokioIo::new(NotingWrites { io, conn: conn.clone(), count: ConnectionCount::new() });
     let mut http = pin!(shared.http.serve_connection_with_upgrades(io, service));
 
@@ -141,7 +153,19 @@ where
     let ended = std::future::poll_fn(|cx| {
         loop {
             if let Poll::Ready(done) = http.as_mut().poll(cx) {
+                // An upgrade may own the I/O now: nothing may wait in it.
+                conn.hold.through();
                 return Poll::Ready(Some(done));
+            }
+            if conn.hold.holding() {
+                // About to wait with responses held (a handler or a body
+                // is not ready, requests are left): one more poll writes
+                // them, as hyper ends every poll with a flush.
+                conn.hold.flush_now();
+                if let Poll::Ready(done) = http.as_mut().poll(cx) {
+                    conn.hold.through();
+                    return Poll::Ready(Some(done));
+                }
             }
             if !conn.watchers.take(cx.waker(), &mut task_waker) {
                 return Poll::Pending;
@@ -231,6 +255,10 @@ impl<I: AsyncRead + Unpin, R> NotingWrites<I, R> {
         let read = Pin::new(&mut self.io).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = read {
             self.count.read(&buf.filled()[before..]);
+            if self.count.http2() {
+                // The h2 crate batches its frames itself.
+                self.conn.hold.through();
+            }
         }
         read
     }

@@ -73,6 +73,7 @@
 
 mod accept;
 mod budget;
+mod coalesce;
 mod config;
 mod conn;
 mod count;

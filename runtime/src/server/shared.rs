@@ -93,9 +93,10 @@ fn http_builder(config: &Config) -> auto::Builder<TokioExecutor> {
     let mut http = auto::Builder::new(TokioExecutor::new());
     http.http1()
         .keep_alive(true)
-        // `pipeline_flush(true)` would batch the writes of pipelined
-        // responses, but it also drops hyper's automatic 400/431 answers
-        // (hyper 1.12), so each response is flushed on its own.
+        // Pipelined responses are written one batch at a time by the
+        // connection's I/O (`coalesce`). hyper's `pipeline_flush(true)`
+        // would drop its automatic 400/431 answers (hyper 1.12) and lift
+        // its write-buffer cap, so it stays off.
         .pipeline_flush(false)
         // The header read timeout is `conn::serve`'s (see `idle`): hyper's
         // costs a timer reset and an extra read per request.

@@ -41,6 +41,8 @@ pub async fn bounded<F: Future>(future: F) -> F::Output {
 /// - `/upload`: reads the body with the `Bytes` extractor (so under the
 ///   server's body read limits, with its rejections), answers `N bytes`
 /// - `/big?kb=N`: N KiB of `x` in one buffer
+/// - `/stream?mb=N`: N MiB of `s`, streamed in 64 KiB chunks that are
+///   always ready (none of it is held by the handler)
 #[derive(Default)]
 pub struct App {
     /// Notified when `/slow` or `/wait` starts.
@@ -116,6 +118,15 @@ impl Router for App {
                         .unwrap_or(100);
                     vec![b'x'; kb * 1024].into_response()
                 }
+                "/stream" => {
+                    let mb: usize = request
+                        .uri()
+                        .query()
+                        .and_then(|q| q.strip_prefix("mb="))
+                        .and_then(|mb| mb.parse().ok())
+                        .unwrap_or(1);
+                    StreamBody(Chunks { left: mb * 16 }).into_response()
+                }
                 "/echo" => {
                     let body = request.into_body().collect().await.unwrap().to_bytes();
                     String::from_utf8(body.to_vec()).unwrap().into_response()
@@ -151,6 +162,24 @@ impl futures_core::Stream for Trickle {
         self.sleep = None;
         self.left -= 1;
         Poll::Ready(Some(Ok(Bytes::from_static(b"."))))
+    }
+}
+
+/// `left` chunks of 64 KiB of `s`, each ready when asked for.
+struct Chunks {
+    left: usize,
+}
+
+impl futures_core::Stream for Chunks {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        static CHUNK: [u8; 64 * 1024] = [b's'; 64 * 1024];
+        if self.left == 0 {
+            return Poll::Ready(None);
+        }
+        self.left -= 1;
+        Poll::Ready(Some(Ok(Bytes::from_static(&CHUNK))))
     }
 }
 

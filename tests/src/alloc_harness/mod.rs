@@ -632,3 +632,5 @@ pub fn measure(endpoint: &str, requests: usize) -> [(&'static str, Counts); 4] {
         ("raw-hyper", c.raw_hyper.counts),
     ]
 }
+
+pub mod pipelined;
