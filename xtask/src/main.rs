@@ -29,8 +29,8 @@ usage: cargo xtask <command>
 commands:
   bench <suite> [options]   run a benchmark suite; suites:
       router    generated lookup vs matchit, path-tree, route-recognizer, actix-router (criterion)
-      http      wrk / h2load against Mambo hello, raw hyper, axum, actix-web
-      pinned    HTTP/1.1 with the server alone on one core and wrk pipelining on the other
+      http      wrk / h2load against Mambo hello, raw hyper, axum, actix-web, xitca-web
+      pinned    HTTP/1.1 with the server alone on one core and wrk on the other (pipelined, then not)
       cpu       instructions per request under callgrind (HTTP/1.1, h2c), same servers
       alloc     allocations and bytes per request, Mambo vs raw hyper
       conn      memory per idle keep-alive connection, Mambo vs raw hyper

@@ -1,5 +1,5 @@
 //! `bench cpu`: instructions the server executes per request, counted by
-//! valgrind's callgrind: Mambo vs raw hyper, axum and actix-web, per
+//! valgrind's callgrind: Mambo vs raw hyper, axum, actix-web and xitca-web, per
 //! endpoint, over HTTP/1.1 and h2c.
 //!
 //! Why: on a 2-core machine the load generator shares the CPU with the

@@ -13,9 +13,9 @@ use crate::util;
 pub(super) struct Endpoint {
     pub(super) name: &'static str,
     /// URL path for wrk (the GitHub script overrides it per request).
-    path: &'static str,
+    pub(super) path: &'static str,
     /// wrk Lua script, for the GitHub set.
-    script: Option<PathBuf>,
+    pub(super) script: Option<PathBuf>,
     /// Paths h2load cycles through (round-robin).
     pub(super) h2_paths: Vec<String>,
 }

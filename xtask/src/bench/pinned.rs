@@ -17,8 +17,15 @@
 //! is most of the core and varies run to run; the user share is what a
 //! framework adds.
 //!
+//! A second table drops the pipelining: wrk as in the `http` suite (one
+//! request outstanding per connection, the GitHub set through
+//! `wrk/github.lua`), still on its own core. Every response then costs the
+//! server a read and a write of its own, as a browser's or a proxy's traffic
+//! does; req/s may be capped by wrk's core rather than the server's, but the
+//! CPU time per request is still the server's alone.
+//!
 //! Latency is not reported: with pipelining, wrk times batches, not
-//! requests.
+//! requests, and the second table keeps the first one's columns.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -38,6 +45,29 @@ const CONNS: u32 = 50;
 /// The CPU the servers run on, and the one wrk runs on.
 const SERVER_CPU: &str = "0";
 const CLIENT_CPU: &str = "1";
+
+/// How wrk sends its requests: one table each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Load {
+    /// `DEPTH` requests per write (`wrk/pipeline.lua`).
+    Pipelined,
+    /// One request outstanding per connection (plain wrk; `wrk/github.lua`
+    /// for the GitHub set).
+    OneAtATime,
+}
+
+impl Load {
+    /// Both, in the order they run and are shown.
+    const ALL: [Load; 2] = [Load::Pipelined, Load::OneAtATime];
+
+    /// Name in the progress lines.
+    fn name(self) -> &'static str {
+        match self {
+            Load::Pipelined => "pipelined",
+            Load::OneAtATime => "one at a time",
+        }
+    }
+}
 
 /// Rounds (after a warm-up round) and their length in seconds.
 fn plan(opts: &Options) -> (usize, u32, u32) {
@@ -65,15 +95,25 @@ pub fn run(opts: &Options) -> Result<(), String> {
 
     let script = util::peers_dir().join("wrk/pipeline.lua");
     let endpoints = http::endpoints()?;
-    let mut samples: BTreeMap<(String, &str), Vec<Sample>> = BTreeMap::new();
+    let mut samples: BTreeMap<Key, Vec<Sample>> = BTreeMap::new();
     let mut bad = Vec::new();
     let mut commands = Vec::new();
-    for round in 0..=runs {
+    // Each load its own warm-up and interleaved rounds, like the `http`
+    // suite's protocols.
+    for (load, round) in Load::ALL.into_iter().flat_map(|l| (0..=runs).map(move |r| (l, r))) {
         let duration = if round == 0 { warmup_secs } else { secs };
         for ep in &endpoints {
             for server in &running {
-                eprintln!("[pinned round {round}/{runs}] {} {}", server.name, ep.name);
-                let mut cmd = command(server.port, &script, &ep.h2_paths, duration);
+                eprintln!(
+                    "[pinned {} round {round}/{runs}] {} {}",
+                    load.name(),
+                    server.name,
+                    ep.name
+                );
+                let mut cmd = match load {
+                    Load::Pipelined => pipelined(server.port, &script, &ep.h2_paths, duration),
+                    Load::OneAtATime => one_at_a_time(server.port, ep, duration),
+                };
                 if round == 1 && std::ptr::eq(server, &running[0]) {
                     commands.push(util::show(&cmd));
                 }
@@ -84,12 +124,16 @@ pub fn run(opts: &Options) -> Result<(), String> {
                     .ok_or_else(|| format!("could not read wrk's report:\n{out}"))?;
                 if stats.non_2xx > 0 || stats.socket_errors > 0 {
                     bad.push(format!(
-                        "{} {}: {} non-2xx, {} errors",
-                        server.name, ep.name, stats.non_2xx, stats.socket_errors
+                        "{} {} ({}): {} non-2xx, {} errors",
+                        server.name,
+                        ep.name,
+                        load.name(),
+                        stats.non_2xx,
+                        stats.socket_errors
                     ));
                 }
                 if round > 0 {
-                    samples.entry((server.name.clone(), ep.name)).or_default().push(Sample {
+                    samples.entry((load, server.name.clone(), ep.name)).or_default().push(Sample {
                         rate: stats.req_per_sec,
                         per_request: used.map(|cpu| per_request_us(cpu, stats.requests)),
                     });
@@ -110,6 +154,9 @@ pub fn run(opts: &Options) -> Result<(), String> {
     }
 }
 
+/// Which table, server and endpoint a sample belongs to.
+type Key = (Load, String, &'static str);
+
 /// One measured run of one server on one endpoint.
 struct Sample {
     rate: f64,
@@ -129,7 +176,7 @@ fn pin(spec: &Spec) -> Spec {
 }
 
 /// wrk on `CLIENT_CPU`, pipelining `DEPTH` requests over `paths`.
-fn command(port: u16, script: &std::path::Path, paths: &[String], secs: u32) -> Command {
+fn pipelined(port: u16, script: &std::path::Path, paths: &[String], secs: u32) -> Command {
     let mut cmd = Command::new("taskset");
     cmd.args(["-c", CLIENT_CPU, "wrk", "-t1", &format!("-c{CONNS}"), &format!("-d{secs}s")])
         .args(["--timeout", "5s", "-s"])
@@ -141,10 +188,19 @@ fn command(port: u16, script: &std::path::Path, paths: &[String], secs: u32) -> 
     cmd
 }
 
+/// wrk on `CLIENT_CPU`, one request at a time per connection: the `http`
+/// suite's command (`wrk/github.lua` for the GitHub set) under `taskset`.
+fn one_at_a_time(port: u16, ep: &http::Endpoint, secs: u32) -> Command {
+    let wrk = wrk::command(port, ep.path, ep.script.as_deref(), CONNS, secs);
+    let mut cmd = Command::new("taskset");
+    cmd.args(["-c", CLIENT_CPU]).arg(wrk.get_program()).args(wrk.get_args());
+    cmd
+}
+
 fn render(
     names: &[String],
     endpoints: &[http::Endpoint],
-    samples: &BTreeMap<(String, &str), Vec<Sample>>,
+    samples: &BTreeMap<Key, Vec<Sample>>,
     (runs, secs, warmup_secs): (usize, u32, u32),
     commands: &[String],
     notes: &[String],
@@ -152,25 +208,72 @@ fn render(
     let mut md = String::from("## HTTP/1.1, server-bound\n\n");
     md.push_str(&format!(
         "Each server alone on CPU {SERVER_CPU} (`taskset`, one worker thread), wrk on CPU \
-         {CLIENT_CPU} pipelining {DEPTH} requests per write over {CONNS} connections, so that the \
-         server's core is the limit rather than wrk (in the `http` suite one wrk thread caps every \
-         server at about the same rate). Median of {runs} interleaved runs of {secs} s (after a \
-         {warmup_secs} s warm-up). Higher req/s is better. The server's CPU time per request \
-         (`/proc/<pid>/stat` around each run) is split into user space, where the servers' code \
-         differs (lower is better: a user ratio above 1 is more CPU than raw hyper), and kernel, \
-         which is most of the core: every hyper-based server makes the same syscalls per request \
-         (one `writev` per response, a `recvfrom` per batch), yet its kernel time moves by \
-         several percent from run to run, and that moves the req/s ratio as much as the user \
-         time does.\n\n"
+         {CLIENT_CPU} with {CONNS} connections, in two ways: pipelining {DEPTH} requests per \
+         write, so that the server's core is the limit rather than wrk (in the `http` suite one \
+         wrk thread caps every server at about the same rate), then one request at a time per \
+         connection, as in the `http` suite. Each way: median of {runs} interleaved runs of \
+         {secs} s (after a {warmup_secs} s warm-up). Higher req/s is better. The server's CPU \
+         time per request (`/proc/<pid>/stat` around each run) is split into user space, where \
+         the servers' code differs (lower is better: a user ratio above 1 is more CPU than raw \
+         hyper), and kernel, which is most of the core: every hyper-based server makes the same \
+         syscalls per request (one `writev` per response, a `recvfrom` per batch; actix-web and \
+         xitca-web have HTTP stacks of their own), yet its kernel time moves by several percent \
+         from run to run, and that moves the req/s ratio as much as the user time does.\n\n"
     ));
-    let median_of = |name: &String, ep: &str, value: &dyn Fn(&Sample) -> Option<f64>| {
-        let values: Vec<f64> = samples.get(&(name.clone(), ep))?.iter().filter_map(value).collect();
+    for load in Load::ALL {
+        match load {
+            Load::Pipelined => md.push_str(&format!(
+                "### Pipelined ({DEPTH} requests per write)\n\n\
+                 The server reads a batch and answers it with few syscalls: req/s measures the \
+                 server's cost per request.\n\n"
+            )),
+            Load::OneAtATime => md.push_str(
+                "### One request at a time\n\n\
+                 Plain wrk (the GitHub set through `wrk/github.lua`): every response costs the \
+                 server a read and a write of its own, so the kernel's share per request grows, \
+                 and wrk's core, busy with as many requests, may cap req/s before the server's \
+                 does. The µs per request are still the server's own.\n\n",
+            ),
+        }
+        md.push_str(&tables(load, names, endpoints, samples));
+        md.push('\n');
+    }
+    if !notes.is_empty() {
+        md.push_str("Notes:\n\n");
+        for n in notes {
+            md.push_str(&format!("- {n}\n"));
+        }
+        md.push('\n');
+    }
+    md.push_str(
+        "Commands (per endpoint, pipelined then one at a time, as run against the first \
+         server):\n\n```sh\n",
+    );
+    for c in commands {
+        md.push_str(c);
+        md.push('\n');
+    }
+    md.push_str("```\n");
+    md
+}
+
+/// The table of one load (req/s, CPU per request, ratios to raw hyper), and
+/// Mambo's req/s against each peer.
+fn tables(
+    load: Load,
+    names: &[String],
+    endpoints: &[http::Endpoint],
+    samples: &BTreeMap<Key, Vec<Sample>>,
+) -> String {
+    let median_of = |name: &String, ep: &'static str, value: &dyn Fn(&Sample) -> Option<f64>| {
+        let runs = samples.get(&(load, name.clone(), ep))?;
+        let values: Vec<f64> = runs.iter().filter_map(value).collect();
         (!values.is_empty()).then(|| util::median(&values))
     };
     let rate = |s: &Sample| Some(s.rate);
     let user = |s: &Sample| s.per_request.map(|cpu| cpu.user);
     let system = |s: &Sample| s.per_request.map(|cpu| cpu.system);
-    let median = |name: &String, ep: &str| median_of(name, ep, &rate);
+    let median = |name: &String, ep: &'static str| median_of(name, ep, &rate);
     let micros = |value: Option<f64>| value.map_or("—".into(), |v| format!("{v:.2}"));
     let raw = "raw-hyper".to_owned();
     let mut t = Table::new(&[
@@ -202,7 +305,7 @@ fn render(
             ]);
         }
     }
-    md.push_str(&t.render());
+    let mut md = t.render();
     if let Some(mambo) = names.iter().find(|n| n.starts_with("mambo")) {
         let peers: Vec<&String> = names.iter().filter(|n| *n != mambo).collect();
         let mut header = vec!["endpoint".to_owned()];
@@ -219,18 +322,6 @@ fn render(
         md.push_str(&format!("\nRatios, {mambo} against each peer (req/s, > 1 is faster):\n\n"));
         md.push_str(&t.render());
     }
-    if !notes.is_empty() {
-        md.push_str("\nNotes:\n\n");
-        for n in notes {
-            md.push_str(&format!("- {n}\n"));
-        }
-    }
-    md.push_str("\nCommands (per endpoint, as run against the first server):\n\n```sh\n");
-    for c in commands {
-        md.push_str(c);
-        md.push('\n');
-    }
-    md.push_str("```\n");
     md
 }
 
@@ -253,11 +344,25 @@ mod tests {
     #[test]
     fn wrk_pipelines_every_path_of_the_endpoint() {
         let paths = vec!["/a".to_owned(), "/b".to_owned()];
-        let shown = util::show(&command(18000, std::path::Path::new("p.lua"), &paths, 8));
+        let shown = util::show(&pipelined(18000, std::path::Path::new("p.lua"), &paths, 8));
         assert!(
             shown.ends_with("-s p.lua http://127.0.0.1:18000 -- 16 /a /b"),
             "unexpected command: {shown}"
         );
         assert!(shown.starts_with("taskset -c 1 wrk -t1 -c50 -d8s"), "{shown}");
+    }
+
+    #[test]
+    fn wrk_one_at_a_time_is_the_http_suites_command_on_the_client_cpu() {
+        let ep = http::Endpoint {
+            name: "github",
+            path: "/",
+            script: Some("g.lua".into()),
+            h2_paths: Vec::new(),
+        };
+        assert_eq!(
+            util::show(&one_at_a_time(18000, &ep, 8)),
+            "taskset -c 1 wrk -t1 -c50 -d8s --timeout 5s --latency -s g.lua http://127.0.0.1:18000/"
+        );
     }
 }

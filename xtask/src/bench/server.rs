@@ -137,6 +137,8 @@ pub fn peers(threads: usize) -> Result<Vec<Spec>, String> {
         "axum-hello",
         "-p",
         "actix-hello",
+        "-p",
+        "xitca-hello",
     ]))?;
     let bin = |name: &str| util::peers_dir().join("target/release").join(name);
     let threads = threads.to_string();
@@ -152,6 +154,7 @@ pub fn peers(threads: usize) -> Result<Vec<Spec>, String> {
         spec("raw-hyper-tpc", "raw-hyper", Some("tpc")),
         spec("axum", "axum-hello", None),
         spec("actix-web", "actix-hello", None),
+        spec("xitca-web", "xitca-hello", None),
     ])
 }
 
@@ -229,8 +232,8 @@ fn variant(mambo: &Spec, suffix: &str) -> Option<Spec> {
 }
 
 /// One worker thread each, multi-thread mode only: Mambo first (unless it
-/// could not be built, which goes into `notes`), then raw hyper, axum and
-/// actix-web. For the suites that give each server one core to itself.
+/// could not be built, which goes into `notes`), then raw hyper, axum,
+/// actix-web and xitca-web. For the suites that give each server one core to itself.
 pub fn single_worker(opts: &Options, notes: &mut Vec<String>) -> Result<Vec<Spec>, String> {
     let mut specs: Vec<Spec> =
         peers(1)?.into_iter().filter(|s| !s.name.ends_with("-tpc")).collect();
