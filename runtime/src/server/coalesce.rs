@@ -84,7 +84,7 @@ impl WriteHold {
         self.store(self.load() | THROUGH);
     }
 
-    fn is_through(&self) -> bool {
+    pub(crate) fn is_through(&self) -> bool {
         self.load() & THROUGH != 0
     }
 

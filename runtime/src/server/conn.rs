@@ -150,7 +150,20 @@ where
     // when it fired: see `side_wake`.
     let watchers_waker = Waker::from(conn.clone());
     let mut task_waker = None;
+    let mut yielded = false;
     let ended = std::future::poll_fn(|cx| {
+        // HTTP/2 (the only protocol written through while hyper runs): a
+        // woken connection lets its ready streams run first, so that one
+        // poll writes all their responses. Without this, tokio's
+        // multi-thread scheduler runs the connection right after the first
+        // stream that wakes it (its LIFO slot), one `writev` per response or
+        // two where a thread-per-core runtime makes one per batch: 1.6x the
+        // requests per second for the same instructions (`bench http`).
+        if conn.hold.is_through() && !std::mem::replace(&mut yielded, true) {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        yielded = false;
         loop {
             if let Poll::Ready(done) = http.as_mut().poll(cx) {
                 // An upgrade may own the I/O now: nothing may wait in it.
