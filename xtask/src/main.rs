@@ -1,7 +1,7 @@
 //! `cargo xtask <command>`: benchmarks and developer helpers for Mambo.
 //!
 //! ```text
-//! cargo xtask bench <router|http|pinned|cpu|alloc|conn|compile|ws|all> [--smoke] [--quick] [--mambo-bin PATH]
+//! cargo xtask bench <router|http|pinned|cpu|alloc|conn|compile|ws|all|report> [--smoke] [--quick] [--mambo-bin PATH]
 //! cargo xtask attack [--quick] [--case NAME] [--list] [--allocator system|system-trim|mimalloc|jemalloc]
 //! cargo xtask fuzz --minutes N [--target NAME]
 //! cargo xtask restart [--quick] [--app hello|todo] [--only rolling|swap]
@@ -38,6 +38,8 @@ commands:
       ws        WebSocket echo: messages/s, allocations and server CPU per message, Mambo
                 vs tokio-tungstenite, fastwebsockets and axum
       all       every suite, then rewrite BENCHMARKS.md (tables, commands, machine, chart)
+      report    only rewrite BENCHMARKS.md from the suites' latest results in bench-results/
+                (a suite with none keeps its previous section, marked as carried over)
     options:
       --smoke           router only: verify every router's answers, time nothing (CI-safe)
       --quick           short durations and fewer runs, to check the pipeline end to end

@@ -28,7 +28,8 @@ use std::path::PathBuf;
 /// Options shared by the suites.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Which suite: `router`, `http`, `pinned`, `cpu`, `alloc`, `conn`, `compile`, `ws` or `all`.
+    /// Which suite: `router`, `http`, `pinned`, `cpu`, `alloc`, `conn`, `compile`, `ws` or `all`;
+    /// or `report`, which only assembles `BENCHMARKS.md` from the suites' latest results.
     pub suite: String,
     /// Verify only, time nothing (router suite; what CI may run).
     pub smoke: bool,
@@ -50,7 +51,10 @@ impl Options {
                 "--mambo-bin" => {
                     opts.mambo_bin = Some(it.next().ok_or("--mambo-bin needs a path")?.into());
                 }
-                suite if opts.suite.is_empty() && (suite == "all" || find(suite).is_some()) => {
+                suite
+                    if opts.suite.is_empty()
+                        && (suite == "all" || suite == "report" || find(suite).is_some()) =>
+                {
                     opts.suite = suite.to_owned();
                 }
                 other => return Err(format!("unexpected `{other}`; see `cargo xtask help`")),
@@ -110,6 +114,7 @@ pub fn run(opts: &Options) -> Result<(), String> {
                 Err(format!("suites failed: {}", failed.join(", ")))
             }
         }
+        "report" => report::write_benchmarks_md(opts),
         name => match find(name) {
             Some(suite) => suite(opts),
             None => Err(format!("unknown suite `{name}`")),

@@ -135,6 +135,46 @@ fn crate_versions() -> Vec<(String, String)> {
     out
 }
 
+/// Each suite's heading in `BENCHMARKS.md`.
+const HEADINGS: [(&str, &str); 8] = [
+    ("router", "## Router lookup"),
+    ("http", "## HTTP throughput"),
+    ("pinned", "## HTTP/1.1, server-bound"),
+    ("cpu", "## Instructions per request"),
+    ("alloc", "## Allocations per request"),
+    ("conn", "## Memory per idle connection"),
+    ("compile", "## Compile time"),
+    ("ws", "## WebSocket echo"),
+];
+
+/// The section of `suite` in `previous` (a `BENCHMARKS.md`), for a suite
+/// that has no fresh result in `bench-results/`: carried over under a note
+/// that says so and gives the date of the run it came from.
+fn carried_over(previous: &str, suite: &str) -> Option<String> {
+    let (_, heading) = HEADINGS.iter().find(|(name, _)| *name == suite)?;
+    let start = previous.find(&format!("{heading}\n"))?;
+    let body = &previous[start + heading.len() + 1..];
+    let end = [body.find("\n## "), body.find(KEPT_BEGIN)].into_iter().flatten().min();
+    let body = body[..end.unwrap_or(body.len())].trim();
+    // A section carried over before says where it came from already.
+    let body = body
+        .strip_prefix(CARRIED)
+        .map_or(body, |rest| rest.split_once("\n\n").map_or(rest, |(_, after)| after));
+    let date = previous_date(previous).unwrap_or_else(|| "an earlier run".to_owned());
+    Some(format!(
+        "{heading}\n\n{CARRIED} from the run of {date}: not rerun with the suites above (`cargo xtask bench {suite}` rewrites it).**\n\n{body}\n"
+    ))
+}
+
+/// How a carried-over section begins.
+const CARRIED: &str = "**Carried over";
+
+/// The date of the run that wrote `previous`, from its machine table.
+fn previous_date(previous: &str) -> Option<String> {
+    let line = previous.lines().find(|line| line.starts_with("| date (UTC) |"))?;
+    Some(line.trim_end_matches('|').rsplit('|').next()?.trim().to_owned())
+}
+
 /// Marks a hand-written section of `BENCHMARKS.md` (measurements no suite
 /// makes, such as a comparison with an older commit) that `all` carries over.
 const KEPT_BEGIN: &str = "<!-- kept:begin -->";
@@ -183,17 +223,20 @@ pub fn write_benchmarks_md(opts: &Options) -> Result<(), String> {
         "\nCommand: `cargo xtask bench all{}`\n\n",
         if opts.quick { " --quick" } else { "" }
     ));
+    let root = util::root();
+    let previous = std::fs::read_to_string(root.join("BENCHMARKS.md")).unwrap_or_default();
     for section in super::names() {
         match std::fs::read_to_string(dir.join(format!("{section}.md"))) {
             Ok(text) => md.push_str(&text),
-            Err(_) => md.push_str(&format!(
-                "## {section}\n\nNot run (see the log of `cargo xtask bench {section}`).\n"
-            )),
+            Err(_) => match carried_over(&previous, section) {
+                Some(text) => md.push_str(&text),
+                None => md.push_str(&format!(
+                    "## {section}\n\nNot run (see the log of `cargo xtask bench {section}`).\n"
+                )),
+            },
         }
         md.push('\n');
     }
-    let root = util::root();
-    let previous = std::fs::read_to_string(root.join("BENCHMARKS.md")).unwrap_or_default();
     md.push_str(&kept_sections(&previous));
     if dir.join("http.png").exists() {
         std::fs::copy(dir.join("http.png"), root.join("benchmarks-http.png"))
@@ -214,6 +257,25 @@ mod tests {
             "<!-- kept:begin -->\n## by hand\nx\n<!-- kept:end -->\n\n"
         );
         assert_eq!(super::kept_sections("nothing kept"), "");
+    }
+
+    #[test]
+    fn a_suite_not_rerun_keeps_its_section_marked_as_carried_over() {
+        let previous = "# B\n\n| date (UTC) | 2026-11-22 10:59 |\n\n## Router lookup\n\nold table\n\n\
+                        ## HTTP throughput\n\nhttp\n\n## WebSocket echo\n\nws\n<!-- kept:begin -->\nx\n";
+        let router = super::carried_over(previous, "router").unwrap();
+        assert!(
+            router
+                .starts_with("## Router lookup\n\n**Carried over from the run of 2026-11-22 10:59")
+        );
+        assert!(router.ends_with("\n\nold table\n"), "{router}");
+        assert!(super::carried_over(previous, "ws").unwrap().ends_with("\n\nws\n"));
+        assert!(super::carried_over(previous, "compile").is_none());
+        // Carried over twice: one note, the first run's table.
+        let twice = format!("| date (UTC) | 2026-12-02 |\n{router}");
+        let again = super::carried_over(&twice, "router").unwrap();
+        assert_eq!(again.matches("Carried over").count(), 1, "{again}");
+        assert!(again.ends_with("\n\nold table\n"), "{again}");
     }
 
     use super::*;
