@@ -75,3 +75,40 @@ impl Router for Erased {
         self.0.handle(request, conn)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::response::IntoResponse;
+    use crate::test::TestClient;
+
+    static ROUTES: [RouteInfo; 1] = [RouteInfo {
+        index: 0,
+        methods: &["GET"],
+        pattern: "/echo",
+        handler: "echo",
+        params: &[],
+        body_limit: None,
+        timeout: None,
+    }];
+
+    struct Echo;
+
+    impl Router for Echo {
+        fn routes(&self) -> &'static [RouteInfo] {
+            &ROUTES
+        }
+
+        async fn handle(&self, request: Request, _: ConnInfo) -> Response {
+            format!("{} {}", request.method(), request.uri().path()).into_response()
+        }
+    }
+
+    /// The erased router answers what the router answers, and lists its routes.
+    #[tokio::test]
+    async fn answers_as_the_router_does() {
+        let client = TestClient::new(Erased::new(Echo));
+        assert_eq!(client.get("/echo").send().await.text(), "GET /echo");
+        assert_eq!(Router::routes(&Erased::new(Echo))[0].pattern, "/echo");
+    }
+}
