@@ -14,7 +14,10 @@ pub type Request = http::Request<Body>;
 /// A complete application: what `router!` generates.
 ///
 /// `handle` returns one concrete future type for the whole router: serving a
-/// request boxes nothing.
+/// request boxes nothing. (Except in debug builds, where
+/// [`Listening::serve`](crate::server::Listening::serve) boxes it so that the
+/// server is compiled once, with this crate, rather than once per
+/// application; see BENCHMARKS.md, "Compile time".)
 pub trait Router: Send + Sync + 'static {
     /// Every route of the router.
     fn routes(&self) -> &'static [RouteInfo];

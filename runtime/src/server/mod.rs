@@ -77,6 +77,8 @@ mod coalesce;
 mod config;
 mod conn;
 mod count;
+#[cfg(debug_assertions)]
+mod erased;
 mod fd_limit;
 mod host;
 mod idle;
@@ -748,6 +750,25 @@ impl Listening {
     /// When not awaited inside a tokio runtime with the IO and time drivers
     /// enabled (`#[tokio::main]` enables them).
     pub async fn serve<R: Router>(self, router: R) -> io::Result<()> {
+        // See `erased`: a debug build compiles the server once, here.
+        #[cfg(debug_assertions)]
+        return self.serve_erased(erased::Erased::new(router)).await;
+        #[cfg(not(debug_assertions))]
+        self.serve_router(router).await
+    }
+
+    /// [`serve`](Listening::serve) for every router of a debug build. Neither
+    /// generic nor `async` (an `async fn`'s body is compiled where it is
+    /// awaited), so the server it runs is compiled with this crate.
+    #[cfg(debug_assertions)]
+    fn serve_erased(
+        self,
+        router: erased::Erased,
+    ) -> std::pin::Pin<Box<dyn Future<Output = io::Result<()>> + Send>> {
+        Box::pin(self.serve_router(router))
+    }
+
+    async fn serve_router<R: Router>(self, router: R) -> io::Result<()> {
         let Listening {
             config,
             listeners,

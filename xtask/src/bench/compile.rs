@@ -1,5 +1,7 @@
-//! `bench compile`: clean and incremental build times of generated 200- and
-//! 1 000-route apps, Mambo vs the same routes in axum, with hyperfine.
+//! `bench compile`: clean and incremental build times of generated 10-, 200-
+//! and 1 000-route apps, Mambo vs the same routes in axum, with hyperfine.
+//! The 10-route point is the small app a user starts with, where the fixed
+//! cost of the expansion shows rather than its cost per route.
 //!
 //! "Clean" rebuilds the app crate itself from scratch (`cargo clean -p app`,
 //! dependencies stay built: they are the same for every run and would drown
@@ -119,7 +121,7 @@ fn hyperfine(dir: &Path, name: &str, kind: &str, runs: u32) -> Result<(f64, f64)
 pub fn run(opts: &Options) -> Result<(), String> {
     util::ensure_tool("hyperfine", "hyperfine")?;
     let runs = if opts.quick { 2 } else { 3 };
-    let sizes: &[usize] = if opts.quick { &[200] } else { &[200, 1000] };
+    let sizes: &[usize] = if opts.quick { &[10, 200] } else { &[10, 200, 1000] };
     let base: PathBuf = util::results_dir().join("compile");
     let runtime = util::root().join("runtime");
     let mut t = Table::new(&[
