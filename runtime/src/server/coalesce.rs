@@ -286,7 +286,7 @@ impl<I: AsyncWrite + Unpin, H: HasWriteHold + Unpin> AsyncWrite for Coalesced<I,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let len = bufs.iter().map(|buf| buf.len()).sum();
-        if self.may_hold(len) {
+        if len > 0 && self.may_hold(len) {
             self.keep(bufs);
             return Poll::Ready(Ok(len));
         }
