@@ -173,27 +173,32 @@ impl<F: Future<Output = Response>> Future for Guard<F> {
         if watching {
             crate::body::stall::clear();
         }
-        if let Poll::Ready(mut response) =
-            this.handler.poll_or(cx, |panic| handler_panicked(route, &*panic))
-        {
-            if response.status().is_server_error() {
-                note_route(&mut response, route);
+        // One `polled`, returned on every path, so that it can be the
+        // caller's own slot rather than a copy of the response.
+        let mut polled = this.handler.poll_or(cx, |panic| handler_panicked(route, &*panic));
+        match &mut polled {
+            Poll::Ready(response) => {
+                if response.status().is_server_error() {
+                    note_route(response, route);
+                }
             }
-            return Poll::Ready(response);
-        }
-        let Some(timeout) = *this.timeout else { return Poll::Pending };
-        if this.deadline.is_none() {
-            this.deadline.set(Some(tokio::time::sleep(timeout)));
-        }
-        match this.deadline.as_pin_mut().map(|sleep| sleep.poll(cx)) {
-            Some(Poll::Ready(())) => {
-                let body_stalled = watching && crate::body::stall::take();
-                let mut response = deadline_passed(route, timeout, body_stalled);
-                note_route(&mut response, route);
-                Poll::Ready(response)
+            Poll::Pending => {
+                if let Some(timeout) = *this.timeout {
+                    if this.deadline.is_none() {
+                        this.deadline.set(Some(tokio::time::sleep(timeout)));
+                    }
+                    if let Some(Poll::Ready(())) =
+                        this.deadline.as_pin_mut().map(|sleep| sleep.poll(cx))
+                    {
+                        let body_stalled = watching && crate::body::stall::take();
+                        let mut response = deadline_passed(route, timeout, body_stalled);
+                        note_route(&mut response, route);
+                        polled = Poll::Ready(response);
+                    }
+                }
             }
-            _ => Poll::Pending,
         }
+        polled
     }
 }
 
@@ -276,10 +281,13 @@ impl<F: Future> CatchUnwind<F> {
     ) -> Poll<F::Output> {
         let future = self.project().future;
         let mut output = Poll::Pending;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| output = future.poll(cx))) {
-            Ok(()) => output,
-            Err(panic) => Poll::Ready(on_panic(panic)),
+        // One `output`, returned on every path, so that it can be the
+        // caller's own slot.
+        if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| output = future.poll(cx)))
+        {
+            output = Poll::Ready(on_panic(panic));
         }
+        output
     }
 }
 

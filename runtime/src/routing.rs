@@ -236,6 +236,39 @@ pub fn split_segment(rest: &str) -> (&str, Option<&str>) {
     (rest, None)
 }
 
+/// Whether `segment` holds a `%`: whether it needs percent-decoding.
+///
+/// Path parameters are short: this reads them 8 bytes at a time, as
+/// [`split_segment`] does, where `<[u8]>::contains` goes byte by byte below
+/// 16 bytes (about 4 instructions a byte).
+#[inline(always)]
+pub fn has_percent(segment: &str) -> bool {
+    // Bytes equal to `%` become zero; see `split_segment`.
+    let has = |word: u64| {
+        let x = word ^ 0x2525_2525_2525_2525;
+        x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080 != 0
+    };
+    let bytes = segment.as_bytes();
+    let n = bytes.len();
+    if n >= 8 {
+        let mut i = 0;
+        while let Some(chunk) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+            if has(u64::from_le_bytes(*chunk)) {
+                return true;
+            }
+            i += 8;
+        }
+        // The last bytes, in one word that overlaps the one before.
+        bytes.last_chunk::<8>().is_some_and(|tail| has(u64::from_le_bytes(*tail)))
+    } else if n >= 4 {
+        let low = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        let high = u32::from_le_bytes([bytes[n - 4], bytes[n - 3], bytes[n - 2], bytes[n - 1]]);
+        has(u64::from(low) | u64::from(high) << 32)
+    } else {
+        bytes.contains(&b'%')
+    }
+}
+
 #[inline(always)]
 fn cut(rest: &str, slash: usize) -> (&str, Option<&str>) {
     debug_assert_eq!(rest.as_bytes()[slash], b'/');
@@ -306,6 +339,21 @@ mod tests {
                 assert_eq!(split_segment(&text), expected, "{text:?}");
             }
         }
+    }
+
+    #[test]
+    fn has_percent_agrees_with_contains_everywhere() {
+        for len in 0..20 {
+            for at in 0..=len {
+                let mut text: Vec<u8> = (0..len).map(|i| [b'a', b'$', b'&', b'/'][i % 4]).collect();
+                if at < len {
+                    text[at] = b'%';
+                }
+                let text = String::from_utf8(text).unwrap();
+                assert_eq!(has_percent(&text), text.contains('%'), "{text:?}");
+            }
+        }
+        assert!(!has_percent("h\u{e9}llo-w\u{f6}rld"));
     }
 
     #[test]

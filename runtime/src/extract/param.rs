@@ -124,12 +124,18 @@ impl IntoResponse for PathParamRejection {
 /// # Errors
 ///
 /// When the decoded bytes are not UTF-8.
+#[inline]
 pub fn decode_param(raw: &str) -> Result<Cow<'_, str>, ParamError> {
     // Without a `%` the parameter is already the `str` it decodes to
     // (percent-encoding would check its UTF-8 again).
-    if !raw.as_bytes().contains(&b'%') {
+    if !crate::routing::has_percent(raw) {
         return Ok(Cow::Borrowed(raw));
     }
+    percent_decode(raw)
+}
+
+#[cold]
+fn percent_decode(raw: &str) -> Result<Cow<'_, str>, ParamError> {
     percent_decode_str(raw)
         .decode_utf8()
         .map_err(|_| ParamError::invalid("valid UTF-8 once percent-decoded"))
