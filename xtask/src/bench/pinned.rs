@@ -11,9 +11,10 @@
 //! req/s measures the server's cost per request, kernel included.
 //!
 //! The server's CPU time per request is split into user space (the
-//! server's own code, where servers differ) and kernel (the same syscalls
-//! for every hyper-based server: one `writev` per response, a `recvfrom` per
-//! batch), read from `/proc/<pid>/stat` around each run. The kernel's share
+//! server's own code, where servers differ) and kernel (raw hyper and axum:
+//! one `writev` per response, a `recvfrom` per batch; Mambo, actix-web and
+//! xitca-web: one write per pipelined batch), read from `/proc/<pid>/stat`
+//! around each run. The kernel's share
 //! is most of the core and varies run to run; the user share is what a
 //! framework adds.
 //!
@@ -215,10 +216,11 @@ fn render(
          {secs} s (after a {warmup_secs} s warm-up). Higher req/s is better. The server's CPU \
          time per request (`/proc/<pid>/stat` around each run) is split into user space, where \
          the servers' code differs (lower is better: a user ratio above 1 is more CPU than raw \
-         hyper), and kernel, which is most of the core: every hyper-based server makes the same \
-         syscalls per request (one `writev` per response, a `recvfrom` per batch; actix-web and \
-         xitca-web have HTTP stacks of their own), yet its kernel time moves by several percent \
-         from run to run, and that moves the req/s ratio as much as the user time does.\n\n"
+         hyper), and kernel, which is most of the core when a server writes each response with \
+         a syscall of its own: raw hyper and axum do (one `writev` per response, a `recvfrom` \
+         per batch); Mambo (`server/coalesce.rs`), actix-web and xitca-web write a pipelined \
+         batch's responses with one. Kernel time moves by several percent from run to run, \
+         and that moves the req/s ratio as much as the user time does.\n\n"
     ));
     for load in Load::ALL {
         match load {
