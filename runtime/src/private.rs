@@ -283,9 +283,35 @@ impl<F: Future> CatchUnwind<F> {
         let mut output = Poll::Pending;
         // One `output`, returned on every path, so that it can be the
         // caller's own slot.
-        if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| output = future.poll(cx)))
-        {
+        if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            // The `Pending` it replaces has nothing to drop: forgetting it
+            // saves the drop glue of a response.
+            std::mem::forget(std::mem::replace(&mut output, future.poll(cx)));
+        })) {
             output = Poll::Ready(on_panic(panic));
+        }
+        output
+    }
+
+    /// [`poll_or`](Self::poll_or), with the output handed to `map` where the
+    /// future makes it: the caller gets `map`'s value without the output
+    /// being moved on its way. A panic in `map` counts as one in the poll
+    /// (`map` is then called with `on_panic`'s output).
+    #[inline]
+    pub fn poll_map<T>(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut map: impl FnMut(F::Output) -> T,
+        on_panic: impl FnOnce(Box<dyn std::any::Any + Send>) -> F::Output,
+    ) -> Poll<T> {
+        let future = self.project().future;
+        let mut output = Poll::Pending;
+        if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            if let Poll::Ready(value) = future.poll(cx) {
+                std::mem::forget(std::mem::replace(&mut output, Poll::Ready(map(value))));
+            }
+        })) {
+            output = Poll::Ready(map(on_panic(panic)));
         }
         output
     }

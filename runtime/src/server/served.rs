@@ -66,7 +66,7 @@ const UNCOUNTED: u32 = u32::MAX;
 #[inline]
 pub(crate) fn serve<R: Send + Sync + 'static>(
     response: Response,
-    conn: Arc<ConnState<R>>,
+    conn: &Arc<ConnState<R>>,
     version: Version,
 ) -> http::Response<ServedBody<R>> {
     let http2 = version == Version::HTTP_2;
@@ -82,7 +82,8 @@ pub(crate) fn serve<R: Send + Sync + 'static>(
         }
         return response.map(|body| ServedBody { body, follow: None });
     }
-    response.map(|body| ServedBody { follow: Some(Follow::start(conn, http2, &body)), body })
+    response
+        .map(|body| ServedBody { follow: Some(Follow::start(conn.clone(), http2, &body)), body })
 }
 
 /// `bytes` as a count that fits [`Follow`], short of [`UNCOUNTED`].
@@ -225,7 +226,7 @@ mod tests {
     async fn a_large_http2_body_goes_in_chunks_counted_until_sent() {
         let conn = conn();
         let len = 2 * CHUNK + 10;
-        let response = serve(vec![7u8; len].into_response(), conn.clone(), Version::HTTP_2);
+        let response = serve(vec![7u8; len].into_response(), &conn, Version::HTTP_2);
         let mut body = response.into_body();
         assert_eq!(body.size_hint().exact(), Some(len as u64));
         assert_eq!(conn.activity.open_responses(), 1);
@@ -242,7 +243,7 @@ mod tests {
     async fn a_body_dropped_unsent_gives_its_bytes_back() {
         // A reset stream: hyper drops the body with bytes left.
         let conn = conn();
-        let response = serve(vec![7u8; 3 * CHUNK].into_response(), conn.clone(), Version::HTTP_2);
+        let response = serve(vec![7u8; 3 * CHUNK].into_response(), &conn, Version::HTTP_2);
         let mut body = response.into_body();
         body.frame().await.unwrap().unwrap();
         assert_eq!(conn.output.unsent(), 3 * CHUNK as u64);
@@ -257,7 +258,7 @@ mod tests {
             (vec![7u8; 10 * CHUNK].into_response(), Version::HTTP_11),
             (Response::new(ResponseBody::Empty), Version::HTTP_2),
         ] {
-            let served = serve(response, conn.clone(), version);
+            let served = serve(response, &conn, version);
             assert!(served.body().follow.is_none(), "{version:?}");
         }
         assert_eq!(conn.activity.open_responses(), 0);
@@ -270,7 +271,7 @@ mod tests {
             vec![Ok(Bytes::from_static(b"abc")), Ok(Bytes::from_static(b"de"))];
         let stream: crate::body::BoxStream = Box::pin(Iter(chunks.into_iter()));
         let response = Response::new(ResponseBody::Stream(stream));
-        let mut body = serve(response, conn.clone(), Version::HTTP_2).into_body();
+        let mut body = serve(response, &conn, Version::HTTP_2).into_body();
         assert_eq!(conn.activity.open_responses(), 1);
         let (sizes, unsent) = frames(&mut body, &conn).await;
         assert_eq!(sizes, [3, 2]);
