@@ -1,5 +1,5 @@
-//! `bench pinned`: HTTP/1.1 throughput when the server, not the load
-//! generator, is the limit.
+//! `bench pinned`: HTTP/1.1 and h2c throughput when the server, not the
+//! load generator, is the limit.
 //!
 //! Why: in the `http` suite wrk shares the two cores with the server, and a
 //! single wrk thread tops out near every server's rate (125–165 k req/s
@@ -25,6 +25,10 @@
 //! does; req/s may be capped by wrk's core rather than the server's, but the
 //! CPU time per request is still the server's alone.
 //!
+//! A third table is h2c: the `http` suite's h2load command (20 connections,
+//! 10 streams each), on its own core, so that its cost does not decide the
+//! ratio between servers as it does when it shares the two cores.
+//!
 //! Latency is not reported: with pipelining, wrk times batches, not
 //! requests, and the second table keeps the first one's columns.
 
@@ -34,7 +38,7 @@ use std::process::Command;
 use super::proc_time::{self, CpuTime};
 use super::report::{self, Table};
 use super::server::{self, Running, Spec};
-use super::{Options, http, wrk};
+use super::{Options, h2load, http, wrk};
 use crate::util;
 
 /// Requests per write.
@@ -43,7 +47,10 @@ const DEPTH: u32 = 16;
 /// Connections (each with `DEPTH` requests outstanding).
 const CONNS: u32 = 50;
 
-/// The CPU the servers run on, and the one wrk runs on.
+/// h2c connections (each with h2load's 10 streams), as in the `http` suite.
+const H2C_CONNS: u32 = 20;
+
+/// The CPU the servers run on, and the one the load generator runs on.
 const SERVER_CPU: &str = "0";
 const CLIENT_CPU: &str = "1";
 
@@ -55,17 +62,21 @@ enum Load {
     /// One request outstanding per connection (plain wrk; `wrk/github.lua`
     /// for the GitHub set).
     OneAtATime,
+    /// h2c, prior knowledge (h2load, [`H2C_CONNS`] connections of 10
+    /// streams).
+    H2c,
 }
 
 impl Load {
-    /// Both, in the order they run and are shown.
-    const ALL: [Load; 2] = [Load::Pipelined, Load::OneAtATime];
+    /// All, in the order they run and are shown.
+    const ALL: [Load; 3] = [Load::Pipelined, Load::OneAtATime, Load::H2c];
 
     /// Name in the progress lines.
     fn name(self) -> &'static str {
         match self {
             Load::Pipelined => "pipelined",
             Load::OneAtATime => "one at a time",
+            Load::H2c => "h2c",
         }
     }
 }
@@ -78,10 +89,11 @@ fn plan(opts: &Options) -> (usize, u32, u32) {
 /// Runs the suite and writes `bench-results/pinned.md`.
 pub fn run(opts: &Options) -> Result<(), String> {
     util::ensure_tool("wrk", "wrk")?;
+    util::ensure_tool("h2load", "nghttp2-client")?;
     util::ensure_tool("taskset", "util-linux")?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if cores < 2 {
-        let md = "## HTTP/1.1, server-bound\n\nNot run: needs two cores (one for the server, one for wrk).\n";
+        let md = "## Server-bound: one core per server\n\nNot run: needs two cores (one for the server, one for wrk).\n";
         std::fs::write(util::results_dir().join("pinned.md"), md).map_err(|e| e.to_string())?;
         return Ok(());
     }
@@ -114,6 +126,7 @@ pub fn run(opts: &Options) -> Result<(), String> {
                 let mut cmd = match load {
                     Load::Pipelined => pipelined(server.port, &script, &ep.h2_paths, duration),
                     Load::OneAtATime => one_at_a_time(server.port, ep, duration),
+                    Load::H2c => h2c(server.port, &ep.h2_paths, duration),
                 };
                 if round == 1 && std::ptr::eq(server, &running[0]) {
                     commands.push(util::show(&cmd));
@@ -121,22 +134,24 @@ pub fn run(opts: &Options) -> Result<(), String> {
                 let before = proc_time::cpu_time(server.pid());
                 let out = util::output(&mut cmd)?;
                 let used = proc_time::cpu_time(server.pid()).zip(before).map(|(a, b)| a.since(b));
-                let stats = wrk::parse(&out)
-                    .ok_or_else(|| format!("could not read wrk's report:\n{out}"))?;
-                if stats.non_2xx > 0 || stats.socket_errors > 0 {
+                let stats = measured(load, &out)
+                    .ok_or_else(|| format!("could not read the load generator's report:\n{out}"))?;
+                if stats.non_2xx > 0 || stats.errors > 0 {
                     bad.push(format!(
                         "{} {} ({}): {} non-2xx, {} errors",
                         server.name,
                         ep.name,
                         load.name(),
                         stats.non_2xx,
-                        stats.socket_errors
+                        stats.errors
                     ));
                 }
                 if round > 0 {
                     samples.entry((load, server.name.clone(), ep.name)).or_default().push(Sample {
-                        rate: stats.req_per_sec,
-                        per_request: used.map(|cpu| per_request_us(cpu, stats.requests)),
+                        rate: stats.rate,
+                        per_request: stats
+                            .requests
+                            .and_then(|requests| used.map(|cpu| per_request_us(cpu, requests))),
                     });
                 }
             }
@@ -163,6 +178,34 @@ struct Sample {
     rate: f64,
     /// User and kernel CPU µs per request, when `/proc` could be read.
     per_request: Option<CpuTime>,
+}
+
+/// What a run of the load generator reports.
+struct Measured {
+    rate: f64,
+    /// Requests in the window the CPU time was read around (wrk's whole
+    /// run; h2load's count leaves out its warm-up, so none).
+    requests: Option<u64>,
+    non_2xx: u64,
+    errors: u64,
+}
+
+/// Reads the report of `load`'s load generator.
+fn measured(load: Load, out: &str) -> Option<Measured> {
+    match load {
+        Load::Pipelined | Load::OneAtATime => wrk::parse(out).map(|s| Measured {
+            rate: s.req_per_sec,
+            requests: Some(s.requests),
+            non_2xx: s.non_2xx,
+            errors: s.socket_errors,
+        }),
+        Load::H2c => h2load::parse(out).map(|s| Measured {
+            rate: s.req_per_sec,
+            requests: None,
+            non_2xx: s.non_2xx,
+            errors: s.failed,
+        }),
+    }
 }
 
 /// CPU time per request, in µs.
@@ -192,10 +235,20 @@ fn pipelined(port: u16, script: &std::path::Path, paths: &[String], secs: u32) -
 /// wrk on `CLIENT_CPU`, one request at a time per connection: the `http`
 /// suite's command (`wrk/github.lua` for the GitHub set) under `taskset`.
 fn one_at_a_time(port: u16, ep: &http::Endpoint, secs: u32) -> Command {
-    let wrk = wrk::command(port, ep.path, ep.script.as_deref(), CONNS, secs);
-    let mut cmd = Command::new("taskset");
-    cmd.args(["-c", CLIENT_CPU]).arg(wrk.get_program()).args(wrk.get_args());
-    cmd
+    on_client_cpu(&wrk::command(port, ep.path, ep.script.as_deref(), CONNS, secs))
+}
+
+/// h2load on `CLIENT_CPU`: the `http` suite's h2c command under `taskset`.
+fn h2c(port: u16, paths: &[String], secs: u32) -> Command {
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    on_client_cpu(&h2load::command(port, &paths, H2C_CONNS, secs))
+}
+
+/// `cmd` under `taskset -c CLIENT_CPU`.
+fn on_client_cpu(cmd: &Command) -> Command {
+    let mut pinned = Command::new("taskset");
+    pinned.args(["-c", CLIENT_CPU]).arg(cmd.get_program()).args(cmd.get_args());
+    pinned
 }
 
 fn render(
@@ -206,13 +259,14 @@ fn render(
     commands: &[String],
     notes: &[String],
 ) -> String {
-    let mut md = String::from("## HTTP/1.1, server-bound\n\n");
+    let mut md = String::from("## Server-bound: one core per server\n\n");
     md.push_str(&format!(
         "Each server alone on CPU {SERVER_CPU} (`taskset`, one worker thread), wrk on CPU \
          {CLIENT_CPU} with {CONNS} connections, in two ways: pipelining {DEPTH} requests per \
          write, so that the server's core is the limit rather than wrk (in the `http` suite one \
          wrk thread caps every server at about the same rate), then one request at a time per \
-         connection, as in the `http` suite. Each way: median of {runs} interleaved runs of \
+         connection, as in the `http` suite; then h2load over h2c on CPU {CLIENT_CPU}, as in \
+         the `http` suite. Each way: median of {runs} interleaved runs of \
          {secs} s (after a {warmup_secs} s warm-up). Higher req/s is better. The server's CPU \
          time per request (`/proc/<pid>/stat` around each run) is split into user space, where \
          the servers' code differs (lower is better: a user ratio above 1 is more CPU than raw \
@@ -236,6 +290,12 @@ fn render(
                  and wrk's core, busy with as many requests, may cap req/s before the server's \
                  does. The µs per request are still the server's own.\n\n",
             ),
+            Load::H2c => md.push_str(&format!(
+                "### h2c (h2load, {H2C_CONNS} connections of 10 streams)\n\n\
+                 The `http` suite's h2c load with h2load on a core of its own. No CPU per \
+                 request: h2load's count leaves out its warm-up second, which the CPU time \
+                 read around the run includes.\n\n"
+            )),
         }
         md.push_str(&tables(load, names, endpoints, samples));
         md.push('\n');
@@ -248,8 +308,8 @@ fn render(
         md.push('\n');
     }
     md.push_str(
-        "Commands (per endpoint, pipelined then one at a time, as run against the first \
-         server):\n\n```sh\n",
+        "Commands (per endpoint, pipelined, one at a time, then h2c, as run against the \
+         first server):\n\n```sh\n",
     );
     for c in commands {
         md.push_str(c);
@@ -366,5 +426,24 @@ mod tests {
             util::show(&one_at_a_time(18000, &ep, 8)),
             "taskset -c 1 wrk -t1 -c50 -d8s --timeout 5s --latency -s g.lua http://127.0.0.1:18000/"
         );
+    }
+
+    #[test]
+    fn h2c_is_the_http_suites_h2load_command_on_the_client_cpu() {
+        let paths = vec!["/a".to_owned(), "/b".to_owned()];
+        assert_eq!(
+            util::show(&h2c(18000, &paths, 8)),
+            "taskset -c 1 h2load -t1 -c20 -m10 -D8 --warm-up-time=1 \
+             http://127.0.0.1:18000/a http://127.0.0.1:18000/b"
+        );
+    }
+
+    #[test]
+    fn an_h2load_report_gives_no_request_count_for_the_cpu_time() {
+        let out = "finished in 9.00s, 250000.00 req/s, 9.00MB/s\n\
+                   requests: 2250000 total, 2250000 started, 2250000 done, 2250000 succeeded, 0 failed, 0 errored, 0 timeout\n\
+                   status codes: 2250000 2xx, 0 3xx, 0 4xx, 0 5xx\n";
+        let m = measured(Load::H2c, out).expect("an h2load report");
+        assert_eq!((m.rate, m.requests, m.non_2xx, m.errors), (250000.0, None, 0, 0));
     }
 }

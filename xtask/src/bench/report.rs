@@ -139,7 +139,7 @@ fn crate_versions() -> Vec<(String, String)> {
 const HEADINGS: [(&str, &str); 8] = [
     ("router", "## Router lookup"),
     ("http", "## HTTP throughput"),
-    ("pinned", "## HTTP/1.1, server-bound"),
+    ("pinned", "## Server-bound: one core per server"),
     ("cpu", "## Instructions per request"),
     ("alloc", "## Allocations per request"),
     ("conn", "## Memory per idle connection"),
