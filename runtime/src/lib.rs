@@ -290,7 +290,7 @@ pub use mambo_macros::fallback;
 /// `new`) by reference, e.g. `Cors = Cors::new().allow_origin(&state.origin)`.
 /// With the `tower` feature, `layer(expr)` lists a `tower::Layer` in order
 /// with Mambo middleware, and `service [METHODS] "/pattern" => expr` makes a
-/// `tower::Service` a route: see [`tower`](crate::tower) for the rules and
+/// `tower::Service` a route: see [`tower`] for the rules and
 /// the cost.
 ///
 /// Generates the struct with `new` and `state`, `ROUTES` (every route as

@@ -18,6 +18,7 @@ use percent_encoding::{CONTROLS, percent_encode};
 
 // Public items are reached by the generated code through their public
 // paths (`::mambo::Lookup`); only what has no public path is here.
+pub use crate::context::RequestHead;
 pub use crate::routing::word8;
 pub use mambo_macros::__router_impl as router_impl;
 pub use mambo_macros::__stash_chunk as stash_chunk;

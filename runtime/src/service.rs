@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use crate::body::Body;
-use crate::context::ConnInfo;
+use crate::context::{ConnInfo, RequestHead};
 use crate::response::Response;
 use crate::routing::RouteInfo;
 
@@ -28,6 +28,20 @@ pub trait Router: Send + Sync + 'static {
         request: Request,
         conn: ConnInfo,
     ) -> impl Future<Output = Response> + Send + '_;
+
+    /// Answers one request whose head the server already pooled (see
+    /// [`RequestHead`]): what the server calls. `router!` implements it and
+    /// `handle` through it; other routers keep this default, which calls
+    /// `handle`.
+    #[doc(hidden)]
+    fn __handle_head(
+        &self,
+        head: RequestHead,
+        body: Body,
+    ) -> impl Future<Output = Response> + Send + '_ {
+        let (request, conn) = head.into_request(body);
+        self.handle(request, conn)
+    }
 }
 
 impl<R: Router> Router for std::sync::Arc<R> {
@@ -41,5 +55,13 @@ impl<R: Router> Router for std::sync::Arc<R> {
         conn: ConnInfo,
     ) -> impl Future<Output = Response> + Send + '_ {
         (**self).handle(request, conn)
+    }
+
+    fn __handle_head(
+        &self,
+        head: RequestHead,
+        body: Body,
+    ) -> impl Future<Output = Response> + Send + '_ {
+        (**self).__handle_head(head, body)
     }
 }

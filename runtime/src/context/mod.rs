@@ -55,6 +55,40 @@ impl Default for ConnInfo {
     }
 }
 
+/// A request's head and connection, already in the box its context will
+/// use: the server puts them there when hyper hands the request over, so the
+/// head (224 bytes) is moved once, not through every future on its way to
+/// the router. Made by the server and taken by a router's
+/// `Router::__handle_head`.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct RequestHead(Pooled);
+
+impl RequestHead {
+    /// `parts` and `conn` in a pooled box (see [`pool`]).
+    #[inline]
+    pub fn new(parts: Parts, conn: ConnInfo) -> Self {
+        RequestHead(Pooled::new(parts, conn, None))
+    }
+
+    /// The request head.
+    #[inline]
+    pub fn parts(&self) -> &Parts {
+        &self.0.parts
+    }
+
+    #[cfg(feature = "ws")]
+    pub(crate) fn parts_mut(&mut self) -> &mut Parts {
+        &mut self.0.parts
+    }
+
+    /// The request again, with `body`, and its connection.
+    pub fn into_request(mut self, body: crate::Body) -> (crate::Request, ConnInfo) {
+        let conn = self.0.conn;
+        (http::Request::from_parts(self.0.take_parts(), body), conn)
+    }
+}
+
 /// One request as middleware and extractors see it.
 ///
 /// The body is not here: the dispatcher hands it to the one body extractor of
@@ -87,6 +121,15 @@ impl<'a, S> RequestContext<'a, S> {
         route: Option<&'static RouteInfo>,
     ) -> Self {
         let data = Pooled::new(parts, conn, route);
+        RequestContext { data, state }
+    }
+
+    /// A context of the head the server pooled (see [`RequestHead`]).
+    #[doc(hidden)]
+    #[inline]
+    pub fn from_head(head: RequestHead, state: &'a S, route: Option<&'static RouteInfo>) -> Self {
+        let mut data = head.0;
+        data.route = route;
         RequestContext { data, state }
     }
 

@@ -145,10 +145,11 @@ impl<I, H: HasWriteHold> Coalesced<I, H> {
         self.sent < self.held.len()
     }
 
-    /// Whether a write now may be held rather than written.
+    /// Whether a write of `len` bytes after input may be held rather than
+    /// written.
     #[inline]
     fn may_hold(&self, len: usize) -> bool {
-        self.input && self.held.len() + len <= HOLD_LIMIT && self.hold.write_hold().may_hold()
+        self.held.len() + len <= HOLD_LIMIT && self.hold.write_hold().may_hold()
     }
 
     fn keep(&mut self, bufs: &[IoSlice<'_>]) {
@@ -285,10 +286,14 @@ impl<I: AsyncWrite + Unpin, H: HasWriteHold + Unpin> AsyncWrite for Coalesced<I,
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let len = bufs.iter().map(|buf| buf.len()).sum();
-        if len > 0 && self.may_hold(len) {
-            self.keep(bufs);
-            return Poll::Ready(Ok(len));
+        // A lone request's response (no input since the read that would
+        // block, nothing held) goes straight out, without summing its slices.
+        if self.input {
+            let len = bufs.iter().map(|buf| buf.len()).sum();
+            if len > 0 && self.may_hold(len) {
+                self.keep(bufs);
+                return Poll::Ready(Ok(len));
+            }
         }
         if self.has_held() {
             return self.poll_write_with_held(cx, bufs);

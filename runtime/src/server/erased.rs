@@ -23,7 +23,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::context::ConnInfo;
+use crate::body::Body;
+use crate::context::{ConnInfo, RequestHead};
 use crate::response::Response;
 use crate::routing::RouteInfo;
 use crate::service::{Request, Router};
@@ -46,6 +47,12 @@ trait AnyRouter: Send + Sync + 'static {
         request: Request,
         conn: ConnInfo,
     ) -> Pin<Box<dyn Future<Output = Response> + Send + '_>>;
+
+    fn handle_head(
+        &self,
+        head: RequestHead,
+        body: Body,
+    ) -> Pin<Box<dyn Future<Output = Response> + Send + '_>>;
 }
 
 impl<R: Router> AnyRouter for R {
@@ -60,6 +67,14 @@ impl<R: Router> AnyRouter for R {
     ) -> Pin<Box<dyn Future<Output = Response> + Send + '_>> {
         Box::pin(Router::handle(self, request, conn))
     }
+
+    fn handle_head(
+        &self,
+        head: RequestHead,
+        body: Body,
+    ) -> Pin<Box<dyn Future<Output = Response> + Send + '_>> {
+        Box::pin(Router::__handle_head(self, head, body))
+    }
 }
 
 impl Router for Erased {
@@ -73,6 +88,14 @@ impl Router for Erased {
         conn: ConnInfo,
     ) -> impl Future<Output = Response> + Send + '_ {
         self.0.handle(request, conn)
+    }
+
+    fn __handle_head(
+        &self,
+        head: RequestHead,
+        body: Body,
+    ) -> impl Future<Output = Response> + Send + '_ {
+        self.0.handle_head(head, body)
     }
 }
 

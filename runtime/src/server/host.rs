@@ -14,11 +14,11 @@ pub(crate) const CODE: u32 = 40010;
 
 /// Whether `request` satisfies the rule: HTTP/1.0 and HTTP/2 always do.
 #[inline]
-pub(crate) fn is_valid<B>(request: &http::Request<B>) -> bool {
-    if request.version() != Version::HTTP_11 {
+pub(crate) fn is_valid(request: &http::request::Parts) -> bool {
+    if request.version != Version::HTTP_11 {
         return true;
     }
-    let mut hosts = request.headers().get_all(HOST).iter();
+    let mut hosts = request.headers.get_all(HOST).iter();
     hosts.next().is_some() && hosts.next().is_none()
 }
 
@@ -38,12 +38,12 @@ pub(crate) fn rejection() -> Response {
 mod tests {
     use super::*;
 
-    fn request(version: Version, hosts: &[&str]) -> http::Request<()> {
+    fn request(version: Version, hosts: &[&str]) -> http::request::Parts {
         let mut builder = http::Request::get("/").version(version);
         for host in hosts {
             builder = builder.header(HOST, *host);
         }
-        builder.body(()).unwrap()
+        builder.body(()).unwrap().into_parts().0
     }
 
     #[test]

@@ -7,12 +7,15 @@
 //! Its size matters: hyper keeps one request future per HTTP/1.1 connection
 //! in a box (so it is part of every idle connection's memory) and moves one
 //! into a task per HTTP/2 stream. The `async` block below holds only the
-//! connection and the request it hands over, and awaits the router's future
-//! through [`Answer`], a struct, rather than through nested `async` blocks
-//! and `Instrument`, which each kept their own copy of the request and the
-//! connection info (for the 203-route GitHub router: 2 952 bytes before,
-//! 896 then; 1 040 in today's benchmark server, with the `tower` and
-//! `metrics` features).
+//! connection, the request's head (in the box its context will use, see
+//! [`RequestHead`]: filled where hyper hands the request over, so the
+//! 224-byte head is not moved from future to future) and its body, and
+//! awaits the router's future through [`Answer`], a struct, rather than
+//! through nested `async` blocks and `Instrument`, which each kept their
+//! own copy of the request and the connection info (for the 203-route
+//! GitHub router: 2 952 bytes before, 896 then; 1 040 in the benchmark
+//! server with the `tower` and `metrics` features while the block held
+//! hyper's request, 864 since).
 //!
 //! The response is made hyper's (marked for a draining server, wrapped in
 //! the body hyper gets) inside [`Answer`]'s poll, where the router's future
@@ -38,6 +41,7 @@ use crate::__private::{CatchUnwind, panic_message};
 use crate::body::{Body, IncomingBody, ReadGate};
 #[cfg(test)]
 use crate::context::ConnInfo;
+use crate::context::RequestHead;
 use crate::error::Error;
 use crate::response::{IntoResponse, Response};
 use crate::service::Router;
@@ -54,9 +58,15 @@ pub(crate) fn handle<R: Router>(
     conn: &Arc<ConnState<R>>,
     request: http::Request<Incoming>,
 ) -> impl Future<Output = Result<http::Response<ServedBody<R>>, Infallible>> + Send + use<R> {
+    // The head goes into the box its context will use, and the body is
+    // wrapped, here where hyper hands the request over: the future holds a
+    // pointer and the body, and the head is not moved again.
+    let (parts, body) = request.into_parts();
+    let head = RequestHead::new(parts, conn.info);
+    let body = Body::Incoming(IncomingBody::watched(body, || conn.clone() as Arc<dyn ReadGate>));
     let conn = conn.clone();
     async move {
-        let version = request.version();
+        let version = head.parts().version;
         conn.activity.started(version);
         let shared = &*conn.shared;
         let http2 = version == Version::HTTP_2;
@@ -67,7 +77,7 @@ pub(crate) fn handle<R: Router>(
             }
         }
         let running = conn.activity.answer();
-        if shared.config.strict_host && !host::is_valid(&request) {
+        if shared.config.strict_host && !host::is_valid(head.parts()) {
             drop(running);
             return Ok(respond(host::rejection(), &conn, version));
         }
@@ -77,7 +87,7 @@ pub(crate) fn handle<R: Router>(
         };
         // The tail `await`: the response is made hyper's where the router's
         // future answers it (see `Answer`), not moved through this block.
-        start(&conn, request, version, [running, slot]).await
+        start(&conn, head, body, version, [running, slot]).await
     }
 }
 
@@ -110,20 +120,18 @@ fn respond<R: Router>(
 /// place instead of copying it on its way.
 fn start<'c, R: Router>(
     conn: &'c Arc<ConnState<R>>,
-    #[cfg_attr(not(feature = "ws"), allow(unused_mut))] mut request: http::Request<Incoming>,
+    #[cfg_attr(not(feature = "ws"), allow(unused_mut))] mut head: RequestHead,
+    body: Body,
     version: Version,
     running: [CountGuard<'c>; 2],
 ) -> Answer<'c, R, impl Future<Output = Response> + Send + 'c> {
-    let (router, info) = (&conn.shared.router, conn.info);
+    let router = &conn.shared.router;
     #[cfg(feature = "ws")]
-    super::upgrade::link(&mut request, &conn.shared.shutdown);
-    let trace = RequestTrace::start(&request, &info);
-    let request = request.map(|body| {
-        Body::Incoming(IncomingBody::watched(body, || conn.clone() as Arc<dyn ReadGate>))
-    });
+    super::upgrade::link(head.parts_mut(), &conn.shared.shutdown);
+    let trace = RequestTrace::start(head.parts(), &conn.info);
     let started = {
         let _in_span = trace.span().enter();
-        std::panic::catch_unwind(AssertUnwindSafe(|| router.handle(request, info)))
+        std::panic::catch_unwind(AssertUnwindSafe(|| router.__handle_head(head, body)))
     };
     let router = match started {
         Ok(future) => Started::Running { future: CatchUnwind::new(future) },
@@ -235,14 +243,14 @@ mod tests {
     }
 
     /// The request future adds a fixed, small amount to the router's
-    /// future: it holds the hyper request it hands over and the router's
-    /// future once, not copies of them per nested `async` level. The rest
-    /// is the span, the connection, the request's version and its places
-    /// among the running and in-flight requests, which the answer keeps to
-    /// hand the response over where the router makes it (384 bytes with
-    /// every feature in a debug build, 400 since the answer keeps them: a
-    /// response copy less per request). (Sizes are read off the closures'
-    /// return types; nothing is called.)
+    /// future: it holds the router's future once, not copies per nested
+    /// `async` level, and of the request only the pointer to its pooled
+    /// head and its body, not the request (the head goes into its context's
+    /// box when hyper hands it over). The rest is the span, the connection,
+    /// the request's version and its places among the running and in-flight
+    /// requests. With every feature in a debug build: 400 bytes when the
+    /// future held hyper's request, 224 since. (Sizes are read off the
+    /// closures' return types; nothing is called.)
     #[test]
     fn the_request_future_is_the_router_future_plus_a_little() {
         fn size_of_return<F, A, T>(_: &F) -> usize
@@ -261,7 +269,7 @@ mod tests {
         let request_future = size_of_return(&|request| handle(&conn, request));
         let overhead = request_future - router_future;
         assert!(
-            overhead <= size_of::<http::Request<Incoming>>() + 144,
+            overhead < size_of::<http::Request<Incoming>>(),
             "request future {request_future} B, router future {router_future} B",
         );
     }

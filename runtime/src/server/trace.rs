@@ -33,7 +33,7 @@ pub(crate) struct RequestTrace {
 impl RequestTrace {
     /// Opens the request's span if anyone listens.
     #[inline]
-    pub(crate) fn start<B>(request: &http::Request<B>, conn: &ConnInfo) -> Self {
+    pub(crate) fn start(request: &http::request::Parts, conn: &ConnInfo) -> Self {
         #[cfg(feature = "otel")]
         if crate::observe::otel::enabled()
             && let Some((span, name)) = crate::observe::otel::open(request, conn)
@@ -59,12 +59,12 @@ impl RequestTrace {
     }
 
     #[cold]
-    fn start_enabled<B>(request: &http::Request<B>) -> Self {
+    fn start_enabled(request: &http::request::Parts) -> Self {
         let span = tracing::debug_span!(
             target: TARGET,
             "request",
-            method = %request.method(),
-            path = request.uri().path(),
+            method = %request.method,
+            path = request.uri.path(),
         );
         RequestTrace {
             span,
@@ -118,7 +118,9 @@ mod tests {
         let request = http::Request::get("/todos/7")
             .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
             .body(())
-            .unwrap();
+            .unwrap()
+            .into_parts()
+            .0;
         let trace = RequestTrace::start(&request, &ConnInfo::default());
         assert!(trace.span().is_none());
         assert!(trace.start.is_none());

@@ -38,30 +38,30 @@ impl ServerShutdown {
 
 /// Gives `request` the server's shutdown if hyper may upgrade it.
 #[inline]
-pub(crate) fn link<B>(request: &mut http::Request<B>, shutdown: &Shutdown) {
-    if request.extensions().get::<OnUpgrade>().is_some() {
+pub(crate) fn link(request: &mut http::request::Parts, shutdown: &Shutdown) {
+    if request.extensions.get::<OnUpgrade>().is_some() {
         attach(request, shutdown);
     }
 }
 
 #[cold]
-fn attach<B>(request: &mut http::Request<B>, shutdown: &Shutdown) {
-    request.extensions_mut().insert(ServerShutdown { phase: shutdown.subscribe() });
+fn attach(request: &mut http::request::Parts, shutdown: &Shutdown) {
+    request.extensions.insert(ServerShutdown { phase: shutdown.subscribe() });
     if is_h2_websocket(request) {
         // RFC 8441's `CONNECT` + `:protocol = websocket` is HTTP/2's
         // spelling of HTTP/1.1's `GET` + `Upgrade: websocket`: routed as a
         // `GET`, one `#[route(GET ..)]` serves both. `WebSocketUpgrade`
         // tells them apart by the version and the protocol.
-        *request.method_mut() = Method::GET;
+        request.method = Method::GET;
     }
 }
 
 /// An HTTP/2 extended `CONNECT` that opens a WebSocket.
-pub(crate) fn is_h2_websocket<B>(request: &http::Request<B>) -> bool {
-    request.version() == Version::HTTP_2
-        && request.method() == Method::CONNECT
+pub(crate) fn is_h2_websocket(request: &http::request::Parts) -> bool {
+    request.version == Version::HTTP_2
+        && request.method == Method::CONNECT
         && request
-            .extensions()
+            .extensions
             .get::<hyper::ext::Protocol>()
             .is_some_and(|protocol| protocol.as_str().eq_ignore_ascii_case("websocket"))
 }

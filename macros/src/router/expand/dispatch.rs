@@ -19,7 +19,7 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
     let (inner, group_fns) = route_match(router);
     let body = chain(router, &global, inner.clone());
     let state = field(router, &format_ident!("state"));
-    let context = context(&state);
+    let context = context_of_head(&state);
     // With metrics, the request is measured from the lookup to its
     // response's head; the meter drops (a cancelled request) with the
     // future.
@@ -38,10 +38,11 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
     } else {
         (quote!(), quote!(::mambo::__private::finish(is_head, response)))
     };
-    // The request is taken apart and looked up before the future is made, so
-    // the future holds the context once, instead of the request and then the
-    // context built from it (an `async` block keeps its captures for its
-    // whole life).
+    // The request is looked up and its context made before the future is,
+    // so the future holds the context once, instead of the request and then
+    // the context built from it (an `async` block keeps its captures for its
+    // whole life). The server calls `__handle_head` with the head already in
+    // the context's box; `handle` puts it there.
     let router_impl = quote! {
         impl ::mambo::Router for #name {
             fn routes(&self) -> &'static [::mambo::RouteInfo] {
@@ -55,7 +56,20 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
                 conn: ::mambo::ConnInfo,
             ) -> impl ::core::future::Future<Output = ::mambo::Response> + Send + '_ {
                 let (parts, body) = request.into_parts();
-                let is_head = parts.method == ::mambo::Method::HEAD;
+                ::mambo::Router::__handle_head(
+                    self,
+                    ::mambo::__private::RequestHead::new(parts, conn),
+                    body,
+                )
+            }
+
+            #[allow(unused_doc_comments)]
+            fn __handle_head(
+                &self,
+                head: ::mambo::__private::RequestHead,
+                body: ::mambo::Body,
+            ) -> impl ::core::future::Future<Output = ::mambo::Response> + Send + '_ {
+                let is_head = head.parts().method == ::mambo::Method::HEAD;
                 #context
                 #start_meter
                 async move {
@@ -79,6 +93,24 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
     let route_fns = router.routes.iter().map(|route| route_fns(router, route));
     resume_fns.extend(scope_resume_fns(router));
     (quote!(#(#group_fns)* #(#route_fns)* #(#resume_fns)*), router_impl)
+}
+
+/// Looks `head` up and builds `cx`, the request's context, in its box,
+/// in a scope that has `head` (a `RequestHead`) and `self`.
+fn context_of_head(state: &TokenStream) -> TokenStream {
+    quote! {
+        let (target, params) = {
+            let parts = head.parts();
+            match self.lookup(&parts.method, parts.uri.path()) {
+                ::mambo::Lookup::Found { route, params } => {
+                    (Ok(route), ::mambo::ParamSlots::from_params(&params, parts.uri.path()))
+                }
+                miss => (Err(::mambo::__private::Miss::of(&miss)), ::mambo::ParamSlots::default()),
+            }
+        };
+        let route = target.ok().map(|route| &Self::ROUTES[route]);
+        let mut cx = ::mambo::RequestContext::from_head(head, &#state, route).with_params(params);
+    }
 }
 
 /// Looks `parts` up and builds `cx`, the request's context, in a scope

@@ -49,8 +49,11 @@ pub(crate) fn enabled() -> bool {
 /// the span down after all.
 #[cold]
 #[inline(never)]
-pub(crate) fn open<B>(request: &http::Request<B>, conn: &ConnInfo) -> Option<(Span, &'static str)> {
-    let (method, original) = method_of(request.method());
+pub(crate) fn open(
+    request: &http::request::Parts,
+    conn: &ConnInfo,
+) -> Option<(Span, &'static str)> {
+    let (method, original) = method_of(&request.method);
     let name = if original.is_some() { "HTTP" } else { method };
     let remote = conn.remote_addr;
     let span = tracing::info_span!(
@@ -63,12 +66,12 @@ pub(crate) fn open<B>(request: &http::Request<B>, conn: &ConnInfo) -> Option<(Sp
         http.request.method_original = original,
         http.route = Empty,
         http.response.status_code = Empty,
-        url.path = request.uri().path(),
+        url.path = request.uri.path(),
         url.scheme = if conn.secure { "https" } else { "http" },
         client.address = remote.map(|addr| tracing::field::display(addr.ip())),
         client.port = remote.map(|addr| addr.port()),
-        network.protocol.version = protocol_version(request.version()),
-        user_agent.original = request.headers().get(USER_AGENT).and_then(|v| v.to_str().ok()),
+        network.protocol.version = protocol_version(request.version),
+        user_agent.original = request.headers.get(USER_AGENT).and_then(|v| v.to_str().ok()),
         "error.type" = Empty,
         request.id = Empty,
     );
@@ -76,7 +79,7 @@ pub(crate) fn open<B>(request: &http::Request<B>, conn: &ConnInfo) -> Option<(Sp
         return None;
     }
     let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.extract(&HeaderExtractor(request.headers()))
+        propagator.extract(&HeaderExtractor(&request.headers))
     });
     // Fails only without an OpenTelemetry layer (a `fmt`-only subscriber),
     // where there is no trace to join.
