@@ -19,7 +19,7 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
     let (inner, group_fns) = route_match(router);
     let body = chain(router, &global, inner.clone());
     let state = field(router, &format_ident!("state"));
-    let context = context_of_head(&state);
+    let context = context(&state);
     // With metrics, the request is measured from the lookup to its
     // response's head; the meter drops (a cancelled request) with the
     // future.
@@ -97,7 +97,7 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
 
 /// Looks `head` up and builds `cx`, the request's context, in its box,
 /// in a scope that has `head` (a `RequestHead`) and `self`.
-fn context_of_head(state: &TokenStream) -> TokenStream {
+fn context(state: &TokenStream) -> TokenStream {
     quote! {
         let (target, params) = {
             let parts = head.parts();
@@ -110,21 +110,6 @@ fn context_of_head(state: &TokenStream) -> TokenStream {
         };
         let route = target.ok().map(|route| &Self::ROUTES[route]);
         let mut cx = ::mambo::RequestContext::from_head(head, &#state, route).with_params(params);
-    }
-}
-
-/// Looks `parts` up and builds `cx`, the request's context, in a scope
-/// that has `parts`, `conn` and `self`.
-fn context(state: &TokenStream) -> TokenStream {
-    quote! {
-        let (target, params) = match self.lookup(&parts.method, parts.uri.path()) {
-            ::mambo::Lookup::Found { route, params } => {
-                (Ok(route), ::mambo::ParamSlots::from_params(&params, parts.uri.path()))
-            }
-            miss => (Err(::mambo::__private::Miss::of(&miss)), ::mambo::ParamSlots::default()),
-        };
-        let route = target.ok().map(|route| &Self::ROUTES[route]);
-        let mut cx = ::mambo::RequestContext::new(parts, &#state, conn, route).with_params(params);
     }
 }
 
@@ -159,6 +144,7 @@ fn resume_fn(router: &Router, layer: usize, body: TokenStream) -> TokenStream {
         #[allow(unused_doc_comments)]
         async fn #name(&self, request: ::mambo::Request) -> ::mambo::Response {
             let (parts, body, conn) = ::mambo::__private::resume(request);
+            let head = ::mambo::__private::RequestHead::new(parts, conn);
             #context
             let cx = &mut cx;
             #body
