@@ -34,6 +34,7 @@ pub mod cookie;
 pub mod error;
 pub mod extract;
 mod fallback;
+mod guard;
 pub mod middleware;
 #[cfg(feature = "multipart")]
 pub mod multipart;

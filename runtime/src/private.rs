@@ -19,6 +19,7 @@ use percent_encoding::{CONTROLS, percent_encode};
 // Public items are reached by the generated code through their public
 // paths (`::mambo::Lookup`); only what has no public path is here.
 pub use crate::context::RequestHead;
+pub use crate::guard::{Guard, Guarded, ResponseSlot, guard};
 pub use crate::routing::word8;
 pub use mambo_macros::__router_impl as router_impl;
 pub use mambo_macros::__stash_chunk as stash_chunk;
@@ -108,26 +109,6 @@ pub fn respond<T: IntoResponse>(value: T) -> Response {
     value.into_response()
 }
 
-/// Runs the future that answers a route (its scope middleware, extractors
-/// and handler; the generated code guards a whole dispatch group's future,
-/// so this exists once per group, not per route) under the route's deadline,
-/// turning a panic into a 500 and an expired deadline into a 504, or into a
-/// 408 when what the route was waiting for is the client's request body.
-///
-/// The deadline timer starts only if the handler is still pending after its
-/// first poll: most handlers answer at once, and they then cost neither a
-/// clock read nor a timer registration.
-pub fn guard<F>(
-    route: &'static RouteInfo,
-    timeout: Option<std::time::Duration>,
-    handler: F,
-) -> Guard<F>
-where
-    F: Future<Output = Response>,
-{
-    Guard { handler: CatchUnwind::new(handler), deadline: None, timeout, route }
-}
-
 /// Called by the dispatch once the lookup found `route`, inside the
 /// request's span: with the `otel` feature, names the server span after
 /// the route. Nothing without it.
@@ -142,112 +123,6 @@ pub fn route_found(route: &'static RouteInfo) {
     crate::observe::otel::record_route(route);
     #[cfg(not(feature = "otel"))]
     let _ = route;
-}
-
-pin_project_lite::pin_project! {
-    /// The future of [`guard`].
-    ///
-    /// A struct rather than an `async fn`: an `async fn` keeps its by-value
-    /// arguments for its whole life, so the handler future (the largest part
-    /// of a request's state) would be stored twice. Request futures are
-    /// moved into hyper's per-connection slot or, over HTTP/2, into a task
-    /// per stream, so their size is paid on every request.
-    pub struct Guard<F> {
-        #[pin]
-        handler: CatchUnwind<F>,
-        #[pin]
-        deadline: Option<tokio::time::Sleep>,
-        timeout: Option<std::time::Duration>,
-        route: &'static RouteInfo,
-    }
-}
-
-impl<F: Future<Output = Response>> Future for Guard<F> {
-    type Output = Response;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
-        let mut this = self.project();
-        let route = *this.route;
-        // Once the deadline runs (from the second poll on), each poll
-        // watches whether the route is left waiting for the request body.
-        let watching = this.deadline.is_some();
-        if watching {
-            crate::body::stall::clear();
-        }
-        // One `polled`, returned on every path, so that it can be the
-        // caller's own slot rather than a copy of the response.
-        let mut polled = this.handler.poll_or(cx, |panic| handler_panicked(route, &*panic));
-        match &mut polled {
-            Poll::Ready(response) => {
-                if response.status().is_server_error() {
-                    note_route(response, route);
-                }
-            }
-            Poll::Pending => {
-                if let Some(timeout) = *this.timeout {
-                    if this.deadline.is_none() {
-                        this.deadline.set(Some(tokio::time::sleep(timeout)));
-                    }
-                    if let Some(Poll::Ready(())) =
-                        this.deadline.as_pin_mut().map(|sleep| sleep.poll(cx))
-                    {
-                        let body_stalled = watching && crate::body::stall::take();
-                        let mut response = deadline_passed(route, timeout, body_stalled);
-                        note_route(&mut response, route);
-                        polled = Poll::Ready(response);
-                    }
-                }
-            }
-        }
-        polled
-    }
-}
-
-/// The answer of a route whose deadline passed: a 408 when the route was
-/// waiting for the client's request body (the client is late, as when the
-/// server's body read timeout cuts a body off), else a 504 (the handler is).
-#[cold]
-fn deadline_passed(
-    route: &RouteInfo,
-    timeout: std::time::Duration,
-    body_stalled: bool,
-) -> Response {
-    use crate::observe::server::{STATS, count};
-    if body_stalled {
-        count(&STATS.timeouts_408);
-        tracing::warn!(route = route.pattern, ?timeout, "request body stalled past the deadline");
-        Error::with_code(StatusCode::REQUEST_TIMEOUT, 40800, "the request body arrived too slowly")
-            .into_response()
-    } else {
-        count(&STATS.timeouts_504);
-        tracing::warn!(route = route.pattern, ?timeout, "handler timed out");
-        Error::new(StatusCode::GATEWAY_TIMEOUT, "the handler did not answer in time")
-            .into_response()
-    }
-}
-
-/// Notes the route on a 5xx response's [`ErrorReport`](crate::error::ErrorReport).
-#[cold]
-fn note_route(response: &mut Response, route: &RouteInfo) {
-    if let Some(report) = crate::error::report_of_mut(response) {
-        report.note_route(route.pattern);
-    }
-}
-
-/// The 500 that replaces a handler's panic; its report carries the panic's
-/// message, which the client does not see.
-#[cold]
-fn handler_panicked(route: &RouteInfo, panic: &(dyn std::any::Any + Send)) -> Response {
-    crate::observe::server::count(&crate::observe::server::STATS.panics);
-    let message = panic_message(panic);
-    tracing::error!(route = route.pattern, panic = message, "handler panicked");
-    let mut response = Error::internal().into_response();
-    if let Some(report) = crate::error::report_of_mut(&mut response) {
-        report.push_source(format!("panicked: {message}"));
-    }
-    #[cfg(feature = "otel")]
-    crate::observe::otel::mark_panic(&mut response);
-    response
 }
 
 pin_project_lite::pin_project! {
@@ -384,13 +259,19 @@ fn redirect_trailing_slash(direction: TrailingSlash, uri: &http::Uri) -> Respons
 /// added what it knows to it.
 #[inline(always)]
 pub fn finish(is_head: bool, mut response: Response) -> Response {
+    finish_in_place(is_head, &mut response);
+    response
+}
+
+/// [`finish`], on a response where it lies.
+#[inline(always)]
+pub fn finish_in_place(is_head: bool, response: &mut Response) {
     if is_head {
-        drop_body_for_head(&mut response);
+        drop_body_for_head(response);
     }
     if response.status().is_server_error() {
-        crate::error::emit_report(&mut response);
+        crate::error::emit_report(response);
     }
-    response
 }
 
 /// Empties the body of an answer to `HEAD`. A buffered body's length goes

@@ -133,6 +133,13 @@ impl<'a, S> RequestContext<'a, S> {
         RequestContext { data, state }
     }
 
+    /// Where the dispatch puts the route's response (see `ResponseSlot`).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __response(&mut self) -> &mut crate::__private::ResponseSlot {
+        &mut self.data.response
+    }
+
     /// Sets where the matched route's parameters are in the path.
     pub fn with_params(mut self, params: ParamSlots) -> Self {
         self.data.params = params;

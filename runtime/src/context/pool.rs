@@ -15,6 +15,7 @@ use std::ops::{Deref, DerefMut};
 use http::request::Parts;
 
 use super::ConnInfo;
+use crate::guard::ResponseSlot;
 use crate::routing::{ParamSlots, RouteInfo};
 
 /// Boxes kept per thread at most; more than that (after a burst of
@@ -34,6 +35,9 @@ pub(crate) struct Slot {
     pub(crate) conn: ConnInfo,
     pub(crate) route: Option<&'static RouteInfo>,
     pub(crate) params: ParamSlots,
+    /// The route's response, between the dispatch that makes it and the
+    /// router's future that returns it (see [`ResponseSlot`]).
+    pub(crate) response: ResponseSlot,
 }
 
 /// A [`Slot`] in a box that goes back to this thread's free list on drop.
@@ -48,8 +52,8 @@ impl Pooled {
         let free = FREE.try_with(|free| free.try_borrow_mut().ok()?.pop()).ok().flatten();
         Pooled(ManuallyDrop::new(match free {
             // Field by field: no whole `Slot` is built on the stack and then
-            // copied in. A recycled head is empty (see `drop`), so it is
-            // forgotten rather than dropped.
+            // copied in. A recycled head and response slot are empty (see
+            // `drop`), so the head is forgotten rather than dropped.
             Some(mut recycled) => {
                 std::mem::forget(std::mem::replace(&mut recycled.parts, parts));
                 recycled.conn = conn;
@@ -57,7 +61,13 @@ impl Pooled {
                 recycled.params = ParamSlots::default();
                 recycled
             }
-            None => Box::new(Slot { parts, conn, route, params: ParamSlots::default() }),
+            None => Box::new(Slot {
+                parts,
+                conn,
+                route,
+                params: ParamSlots::default(),
+                response: ResponseSlot::new(),
+            }),
         }))
     }
 
@@ -86,8 +96,10 @@ impl Drop for Pooled {
     fn drop(&mut self) {
         // SAFETY: `drop` runs once, and nothing touches `self.0` after this.
         let mut slot = unsafe { ManuallyDrop::take(&mut self.0) };
-        // The request head goes now, not when the box is next used.
+        // The request head (and a response a cancelled request left) go
+        // now, not when the box is next used.
         slot.parts = empty_parts();
+        slot.response = ResponseSlot::new();
         let _ = FREE.try_with(|free| {
             if let Ok(mut free) = free.try_borrow_mut()
                 && free.len() < MAX_FREE

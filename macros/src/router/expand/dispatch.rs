@@ -16,7 +16,13 @@ use crate::router::model::{Middleware, Route, Router, unraw};
 pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
     let name = &router.def.name;
     let global: Vec<usize> = (0..router.global).collect();
-    let (inner, group_fns) = route_match(router);
+    let (dispatch, group_fns) = route_match(router);
+    // The dispatch puts the response into the context's slot (see
+    // `ResponseSlot`); middleware and layers take it out.
+    let inner = quote! {{
+        #dispatch
+        cx.__response().take()
+    }};
     let body = chain(router, &global, inner.clone());
     let state = field(router, &format_ident!("state"));
     let context = context(&state);
@@ -37,6 +43,19 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
         )
     } else {
         (quote!(), quote!(::mambo::__private::finish(is_head, response)))
+    };
+    // Without middleware or metrics, the response is finished in its slot
+    // and moved once, into the router future's output.
+    let answer = if router.global == 0 && !router.has_metrics() {
+        quote! {
+            #dispatch
+            cx.__response().finish(is_head)
+        }
+    } else {
+        quote! {
+            let response = #body;
+            #finish
+        }
     };
     // The request is looked up and its context made before the future is,
     // so the future holds the context once, instead of the request and then
@@ -74,8 +93,7 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
                 #start_meter
                 async move {
                     let cx = &mut cx;
-                    let response = #body;
-                    #finish
+                    #answer
                 }
             }
         }
@@ -211,7 +229,10 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
         let comment = route.summary();
         quote! {
             #[doc = #comment]
-            #index => self.#function(cx, body).await,
+            #index => {
+                let response = self.#function(cx, body).await;
+                cx.__response().put(response);
+            }
         }
     };
     let state = &router.state;
@@ -226,7 +247,6 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
         let group_literal = Literal::usize_unsuffixed(group);
         group_arms.push(quote! {
             #group_literal => ::mambo::__private::guard(
-                &Self::ROUTES[route],
                 timeout,
                 self.#name(route, cx, body),
             )
@@ -241,7 +261,7 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
                 route: usize,
                 cx: &mut ::mambo::RequestContext<'_, #state>,
                 body: ::mambo::Body,
-            ) -> ::mambo::Response {
+            ) {
                 match route {
                     #(#arms)*
                     _ => unreachable!("lookup returned a route this router does not have"),
@@ -251,20 +271,21 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
     }
     let group_size = Literal::usize_unsuffixed(GROUP);
     let miss = super::fallback::miss(router);
-    let inner = quote! {
+    let dispatch = quote! {
         match target {
             Ok(route) => {
                 ::mambo::__private::route_found(&Self::ROUTES[route]);
                 let timeout = cx.timeout();
-                match route / #group_size {
+                let guarded = match route / #group_size {
                     #(#group_arms)*
                     _ => unreachable!("lookup returned a route this router does not have"),
-                }
+                };
+                cx.__response().settle(&Self::ROUTES[route], guarded);
             }
             Err(miss) => #miss,
         }
     };
-    (inner, group_fns)
+    (dispatch, group_fns)
 }
 
 pub(super) fn route_fn_name(route: &Route) -> syn::Ident {

@@ -17,9 +17,13 @@ use crate::router::fallback::{self, Fallback, Kind};
 use crate::router::model::{Middleware, Route, Router};
 use crate::router::tree::path_text;
 
-/// The answer to a miss in `handle` (`miss` is its `Miss`).
+/// The answer to a miss in `handle` (`miss` is its `Miss`), put into the
+/// context's response slot.
 pub fn miss(router: &Router) -> TokenStream {
-    let plain = quote!(::mambo::__private::miss(miss, cx.method(), cx.uri()));
+    let plain = quote!({
+        let response = ::mambo::__private::miss(miss, cx.method(), cx.uri());
+        cx.__response().put(response);
+    });
     if router.fallbacks.is_empty() {
         return plain;
     }
@@ -27,12 +31,12 @@ pub fn miss(router: &Router) -> TokenStream {
         match Self::__mambo_fallback_for(miss, cx.path()) {
             ::core::option::Option::Some(fallback) => {
                 let timeout = cx.timeout();
-                ::mambo::__private::guard(
-                    &Self::__MAMBO_FALLBACKS[fallback],
-                    timeout,
-                    self.__mambo_fallbacks(fallback, cx, body),
-                )
-                .await
+                let guarded = ::mambo::__private::guard(timeout, async {
+                    let response = self.__mambo_fallbacks(fallback, &mut *cx, body).await;
+                    cx.__response().put(response);
+                })
+                .await;
+                cx.__response().settle(&Self::__MAMBO_FALLBACKS[fallback], guarded);
             }
             ::core::option::Option::None => #plain,
         }

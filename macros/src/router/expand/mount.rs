@@ -151,12 +151,13 @@ fn mounted_fn(router: &Router) -> TokenStream {
             quote!(#group => self.#function(route, cx, body).await,)
         });
         let group_size = Literal::usize_unsuffixed(GROUP);
-        let inner = quote! {
+        let inner = quote! {{
             match route / #group_size {
                 #(#arms)*
                 _ => ::core::unreachable!("a parent asked for a route this router does not have"),
             }
-        };
+            cx.__response().take()
+        }};
         let global: Vec<&Middleware> = router.middleware[..router.global].iter().collect();
         wrap_middleware(router, &global, inner)
     };
