@@ -229,10 +229,7 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
         let comment = route.summary();
         quote! {
             #[doc = #comment]
-            #index => {
-                let response = self.#function(cx, body).await;
-                cx.__response().put(response);
-            }
+            #index => self.#function(cx, body).await,
         }
     };
     let state = &router.state;
@@ -333,7 +330,22 @@ fn route_fns(router: &Router, route: &Route) -> TokenStream {
     let innermost = route_inner(router, route);
     let functions = starts.into_iter().map(|(after, from)| {
         let body = chain(router, &links[from..], innermost.clone());
-        route_item(router, &segment_name(route, after), &route.summary(), &body)
+        let name = segment_name(route, after);
+        if after.is_some() {
+            return route_item(router, &name, &route.summary(), &body);
+        }
+        // The one the dispatch group calls: it puts the response into the
+        // context's slot rather than return it through the group's future.
+        let state = &router.state;
+        let doc = route.summary();
+        quote! {
+            #[doc = #doc]
+            #[doc(hidden)]
+            async fn #name(&self, cx: &mut ::mambo::RequestContext<'_, #state>, body: ::mambo::Body) {
+                let response = #body;
+                cx.__response().put(response);
+            }
+        }
     });
     quote!(#(#functions)*)
 }
