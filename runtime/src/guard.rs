@@ -1,15 +1,16 @@
 //! The route's deadline and panic guard, and the slot its response goes to.
 //!
 //! The generated dispatch guards a whole dispatch group's future (so this
-//! code exists once per group of 32 routes, not per route). The group's
-//! future does not return the response: it puts it into a [`ResponseSlot`]
-//! in the request context's pooled box, and the guard answers only with a
-//! small [`Guarded`]. A response is 144 bytes and each future layer that returns
-//! one copies it (its `Poll` into the caller's slot, out of it, into the
-//! next return slot: `memcpy` calls of about 30 instructions each, since
-//! copies over 128 bytes are not inlined); through the slot it is written
-//! once where the route answers and read once where the router hands it
-//! over.
+//! code exists once per group of 32 routes, not per route). No future on the
+//! way returns the response: the route's function puts it into a
+//! [`ResponseSlot`] in the request context's pooled box, the guard answers
+//! only with a small [`Guarded`], and the router's future with the box
+//! itself ([`Answered`](crate::__private::Answered)). A response is 144
+//! bytes and each future layer that returns one copies it (its `Poll` into
+//! the caller's slot, out of it, into the next return slot: `memcpy` calls
+//! of about 30 instructions each, since copies over 128 bytes are not
+//! inlined); through the slot it is written once where the route answers
+//! and read once where the server makes it hyper's.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -87,14 +88,12 @@ impl ResponseSlot {
         }
     }
 
-    /// The response, [`finish`](crate::__private::finish)ed where it lies
-    /// (no copy on its way), leaving the slot empty.
+    /// [`finish`](crate::__private::finish)es the response where it lies.
     #[inline(always)]
-    pub fn finish(&mut self, is_head: bool) -> Response {
+    pub fn finish(&mut self, is_head: bool) {
         if let Some(response) = self.0.get_mut() {
             crate::__private::finish_in_place(is_head, response);
         }
-        self.take()
     }
 }
 

@@ -18,7 +18,7 @@ use percent_encoding::{CONTROLS, percent_encode};
 
 // Public items are reached by the generated code through their public
 // paths (`::mambo::Lookup`); only what has no public path is here.
-pub use crate::context::RequestHead;
+pub use crate::context::{Answered, RequestHead};
 pub use crate::guard::{Guard, Guarded, ResponseSlot, guard};
 pub use crate::routing::word8;
 pub use mambo_macros::__router_impl as router_impl;
@@ -165,29 +165,6 @@ impl<F: Future> CatchUnwind<F> {
             std::mem::forget(std::mem::replace(&mut output, future.poll(cx)));
         })) {
             output = Poll::Ready(on_panic(panic));
-        }
-        output
-    }
-
-    /// [`poll_or`](Self::poll_or), with the output handed to `map` where the
-    /// future makes it: the caller gets `map`'s value without the output
-    /// being moved on its way. A panic in `map` counts as one in the poll
-    /// (`map` is then called with `on_panic`'s output).
-    #[inline]
-    pub fn poll_map<T>(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        mut map: impl FnMut(F::Output) -> T,
-        on_panic: impl FnOnce(Box<dyn std::any::Any + Send>) -> F::Output,
-    ) -> Poll<T> {
-        let future = self.project().future;
-        let mut output = Poll::Pending;
-        if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            if let Poll::Ready(value) = future.poll(cx) {
-                std::mem::forget(std::mem::replace(&mut output, Poll::Ready(map(value))));
-            }
-        })) {
-            output = Poll::Ready(map(on_panic(panic)));
         }
         output
     }

@@ -2,9 +2,11 @@
 //! server, the test client, the tower adapter).
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use crate::body::Body;
-use crate::context::{ConnInfo, RequestHead};
+use crate::context::{Answered, ConnInfo, RequestHead};
 use crate::response::Response;
 use crate::routing::RouteInfo;
 
@@ -30,17 +32,17 @@ pub trait Router: Send + Sync + 'static {
     ) -> impl Future<Output = Response> + Send + '_;
 
     /// Answers one request whose head the server already pooled (see
-    /// [`RequestHead`]): what the server calls. `router!` implements it and
-    /// `handle` through it; other routers keep this default, which calls
-    /// `handle`.
+    /// [`RequestHead`]), with the response in the same box ([`Answered`]):
+    /// what the server calls. `router!` implements it and `handle` through
+    /// it; other routers keep this default, which calls `handle`.
     #[doc(hidden)]
     fn __handle_head(
         &self,
-        head: RequestHead,
+        mut head: RequestHead,
         body: Body,
-    ) -> impl Future<Output = Response> + Send + '_ {
-        let (request, conn) = head.into_request(body);
-        self.handle(request, conn)
+    ) -> impl Future<Output = Answered> + Send + '_ {
+        let (request, conn) = head.take_request(body);
+        InHead { future: self.handle(request, conn), head: Some(head) }
     }
 }
 
@@ -61,7 +63,29 @@ impl<R: Router> Router for std::sync::Arc<R> {
         &self,
         head: RequestHead,
         body: Body,
-    ) -> impl Future<Output = Response> + Send + '_ {
+    ) -> impl Future<Output = Answered> + Send + '_ {
         (**self).__handle_head(head, body)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// `handle`'s future, its response put into the request's box: a struct
+    /// rather than an `async` block, which would keep the future twice (as
+    /// its capture and as what it awaits).
+    struct InHead<F> {
+        #[pin]
+        future: F,
+        head: Option<RequestHead>,
+    }
+}
+
+impl<F: Future<Output = Response>> Future for InHead<F> {
+    type Output = Answered;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Answered> {
+        let this = self.project();
+        let response = std::task::ready!(this.future.poll(cx));
+        let head = this.head.take().expect("a future is not polled after it is ready");
+        Poll::Ready(head.answer(response))
     }
 }

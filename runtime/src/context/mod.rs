@@ -82,10 +82,33 @@ impl RequestHead {
         &mut self.0.parts
     }
 
-    /// The request again, with `body`, and its connection.
-    pub fn into_request(mut self, body: crate::Body) -> (crate::Request, ConnInfo) {
+    /// The request again, with `body`, and its connection; the box stays,
+    /// for the response (see [`RequestHead::answer`]).
+    pub fn take_request(&mut self, body: crate::Body) -> (crate::Request, ConnInfo) {
         let conn = self.0.conn;
         (http::Request::from_parts(self.0.take_parts(), body), conn)
+    }
+
+    /// The box, with `response` in it.
+    pub fn answer(mut self, response: crate::Response) -> Answered {
+        self.0.response.put(response);
+        Answered(self.0)
+    }
+}
+
+/// A request's pooled box with its response in it: what a router's
+/// `Router::__handle_head` answers. The response stays where the route put
+/// it until the server takes it, instead of being returned (144 bytes,
+/// copied by each future it passes through).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Answered(Pooled);
+
+impl Answered {
+    /// The response (the box goes back to its pool when this drops).
+    #[inline(always)]
+    pub fn take_response(&mut self) -> crate::Response {
+        self.0.response.take()
     }
 }
 
@@ -131,6 +154,13 @@ impl<'a, S> RequestContext<'a, S> {
         let mut data = head.0;
         data.route = route;
         RequestContext { data, state }
+    }
+
+    /// The context's box, with the response the dispatch put into it.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __answered(self) -> Answered {
+        Answered(self.data)
     }
 
     /// Where the dispatch puts the route's response (see `ResponseSlot`).

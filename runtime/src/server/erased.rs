@@ -24,7 +24,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::body::Body;
-use crate::context::{ConnInfo, RequestHead};
+use crate::context::{Answered, ConnInfo, RequestHead};
 use crate::response::Response;
 use crate::routing::RouteInfo;
 use crate::service::{Request, Router};
@@ -52,7 +52,7 @@ trait AnyRouter: Send + Sync + 'static {
         &self,
         head: RequestHead,
         body: Body,
-    ) -> Pin<Box<dyn Future<Output = Response> + Send + '_>>;
+    ) -> Pin<Box<dyn Future<Output = Answered> + Send + '_>>;
 }
 
 impl<R: Router> AnyRouter for R {
@@ -72,7 +72,7 @@ impl<R: Router> AnyRouter for R {
         &self,
         head: RequestHead,
         body: Body,
-    ) -> Pin<Box<dyn Future<Output = Response> + Send + '_>> {
+    ) -> Pin<Box<dyn Future<Output = Answered> + Send + '_>> {
         Box::pin(Router::__handle_head(self, head, body))
     }
 }
@@ -94,7 +94,7 @@ impl Router for Erased {
         &self,
         head: RequestHead,
         body: Body,
-    ) -> impl Future<Output = Response> + Send + '_ {
+    ) -> impl Future<Output = Answered> + Send + '_ {
         self.0.handle_head(head, body)
     }
 }

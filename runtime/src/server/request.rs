@@ -17,10 +17,13 @@
 //! server with the `tower` and `metrics` features while the block held
 //! hyper's request, 864 since).
 //!
-//! The response is made hyper's (marked for a draining server, wrapped in
-//! the body hyper gets) inside [`Answer`]'s poll, where the router's future
-//! hands it over, and the `async` block ends with that `await`: each layer
-//! that receives a response and returns it moves its 144 bytes once more.
+//! Each future layer that receives a response and returns it moves its 144
+//! bytes once more, so the response does not travel through the futures:
+//! the route puts it into the request context's pooled box (see
+//! `ResponseSlot`), the router's future answers with that box
+//! ([`Answered`], 8 bytes), and [`Answer`]'s poll takes the response out
+//! where it makes it hyper's (marked for a draining server, wrapped in the
+//! body hyper gets); the `async` block ends with that `await`.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -37,11 +40,11 @@ use super::count::CountGuard;
 use super::served::{self, ServedBody};
 use super::trace::{RequestTrace, TARGET};
 use super::{host, shed};
-use crate::__private::{CatchUnwind, panic_message};
+use crate::__private::panic_message;
 use crate::body::{Body, IncomingBody, ReadGate};
 #[cfg(test)]
 use crate::context::ConnInfo;
-use crate::context::RequestHead;
+use crate::context::{Answered, RequestHead};
 use crate::error::Error;
 use crate::response::{IntoResponse, Response};
 use crate::service::Router;
@@ -124,7 +127,7 @@ fn start<'c, R: Router>(
     body: Body,
     version: Version,
     running: [CountGuard<'c>; 2],
-) -> Answer<'c, R, impl Future<Output = Response> + Send + 'c> {
+) -> Answer<'c, R, impl Future<Output = Answered> + Send + 'c> {
     let router = &conn.shared.router;
     #[cfg(feature = "ws")]
     super::upgrade::link(head.parts_mut(), &conn.shared.shutdown);
@@ -134,7 +137,7 @@ fn start<'c, R: Router>(
         std::panic::catch_unwind(AssertUnwindSafe(|| router.__handle_head(head, body)))
     };
     let router = match started {
-        Ok(future) => Started::Running { future: CatchUnwind::new(future) },
+        Ok(future) => Started::Running { future },
         Err(panic) => Started::Panicked { panic: Some(panic) },
     };
     Answer { router, trace, conn, version, running: Some(running) }
@@ -184,12 +187,12 @@ pin_project_lite::pin_project! {
     /// The router's future, or the panic of the call that was to make it.
     #[project = StartedProj]
     enum Started<F> {
-        Running { #[pin] future: CatchUnwind<F> },
+        Running { #[pin] future: F },
         Panicked { panic: Option<Box<dyn std::any::Any + Send>> },
     }
 }
 
-impl<R: Router, F: Future<Output = Response>> Future for Answer<'_, R, F> {
+impl<R: Router, F: Future<Output = Answered>> Future for Answer<'_, R, F> {
     /// hyper's service output, so that the response is not moved again to
     /// wrap it.
     type Output = Result<http::Response<ServedBody<R>>, Infallible>;
@@ -201,19 +204,25 @@ impl<R: Router, F: Future<Output = Response>> Future for Answer<'_, R, F> {
         #[cfg(feature = "otel")]
         let _active = trace.activate();
         let (conn, version, running) = (*this.conn, *this.version, this.running);
-        let answered = |response: Response| {
+        let mut answered = |response: Response| {
             trace.finish(&response);
             running.take();
-            Ok(respond(response, conn, version))
+            Poll::Ready(Ok(respond(response, conn, version)))
         };
         match this.router.project() {
             StartedProj::Running { future } => {
-                future.poll_map(cx, answered, |panic| panicked(&*panic, trace))
+                // The router's future answers with the box its response is
+                // in (8 bytes through `catch_unwind`, not 144); the response
+                // is taken out where it is made hyper's.
+                match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+                    Ok(Poll::Pending) => Poll::Pending,
+                    Ok(Poll::Ready(mut done)) => answered(done.take_response()),
+                    Err(panic) => answered(panicked(&*panic, trace)),
+                }
             }
             StartedProj::Panicked { panic } => {
                 let panic = panic.take().expect("an answer is not polled after it is ready");
-                let mut answered = answered;
-                Poll::Ready(answered(panicked(&*panic, trace)))
+                answered(panicked(&*panic, trace))
             }
         }
     }

@@ -44,17 +44,19 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
     } else {
         (quote!(), quote!(::mambo::__private::finish(is_head, response)))
     };
-    // Without middleware or metrics, the response is finished in its slot
-    // and moved once, into the router future's output.
+    // The response stays in the context's slot: without middleware or
+    // metrics it is finished there; the future's output is the context's box
+    // (see `Answered`).
     let answer = if router.global == 0 && !router.has_metrics() {
         quote! {
             #dispatch
-            cx.__response().finish(is_head)
+            cx.__response().finish(is_head);
         }
     } else {
         quote! {
             let response = #body;
-            #finish
+            let response = { #finish };
+            cx.__response().put(response);
         }
     };
     // The request is looked up and its context made before the future is,
@@ -75,11 +77,12 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
                 conn: ::mambo::ConnInfo,
             ) -> impl ::core::future::Future<Output = ::mambo::Response> + Send + '_ {
                 let (parts, body) = request.into_parts();
-                ::mambo::Router::__handle_head(
+                let answered = ::mambo::Router::__handle_head(
                     self,
                     ::mambo::__private::RequestHead::new(parts, conn),
                     body,
-                )
+                );
+                async move { answered.await.take_response() }
             }
 
             #[allow(unused_doc_comments)]
@@ -87,13 +90,16 @@ pub fn emit(router: &Router) -> (TokenStream, TokenStream) {
                 &self,
                 head: ::mambo::__private::RequestHead,
                 body: ::mambo::Body,
-            ) -> impl ::core::future::Future<Output = ::mambo::Response> + Send + '_ {
+            ) -> impl ::core::future::Future<Output = ::mambo::__private::Answered> + Send + '_ {
                 let is_head = head.parts().method == ::mambo::Method::HEAD;
                 #context
                 #start_meter
                 async move {
-                    let cx = &mut cx;
-                    #answer
+                    {
+                        let cx = &mut cx;
+                        #answer
+                    }
+                    cx.__answered()
                 }
             }
         }
@@ -268,8 +274,12 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
     }
     let group_size = Literal::usize_unsuffixed(GROUP);
     let miss = super::fallback::miss(router);
-    let dispatch = quote! {
-        match target {
+    // A router with only fallbacks finds no route: its arm would be all
+    // `unreachable!` and the `settle` after it unreachable code.
+    let found = if router.routes.is_empty() {
+        quote!(Ok(_) => unreachable!("lookup returned a route this router does not have"),)
+    } else {
+        quote! {
             Ok(route) => {
                 ::mambo::__private::route_found(&Self::ROUTES[route]);
                 let timeout = cx.timeout();
@@ -279,6 +289,11 @@ fn route_match(router: &Router) -> (TokenStream, Vec<TokenStream>) {
                 };
                 cx.__response().settle(&Self::ROUTES[route], guarded);
             }
+        }
+    };
+    let dispatch = quote! {
+        match target {
+            #found
             Err(miss) => #miss,
         }
     };
