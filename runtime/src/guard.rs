@@ -44,7 +44,22 @@ impl ResponseSlot {
     /// Puts `response` into the slot.
     #[inline(always)]
     pub fn put(&mut self, response: Response) {
-        *self.0.get_mut() = Some(response);
+        let slot = self.0.get_mut();
+        if slot.is_some() {
+            *slot = None;
+        }
+        // Empty now: forgetting the `None` it replaces saves a call of the
+        // response's drop glue.
+        std::mem::forget(slot.replace(response));
+    }
+
+    /// Drops a response left in the slot (by a cancelled request).
+    #[inline(always)]
+    pub(crate) fn clear(&mut self) {
+        let slot = self.0.get_mut();
+        if slot.is_some() {
+            *slot = None;
+        }
     }
 
     /// Settles the slot once the guard of `route` is done: notes the route

@@ -99,7 +99,7 @@ impl Drop for Pooled {
         // The request head (and a response a cancelled request left) go
         // now, not when the box is next used.
         slot.parts = empty_parts();
-        slot.response = ResponseSlot::new();
+        slot.response.clear();
         let _ = FREE.try_with(|free| {
             if let Ok(mut free) = free.try_borrow_mut()
                 && free.len() < MAX_FREE
